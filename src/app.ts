@@ -1,0 +1,147 @@
+// buildApp(): the Fastify server with every mounted module, kept apart from the file that
+// listens so tests (and the CLI) build the same app.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Agent } from 'undici';
+import { KeySets } from './core/auth.js';
+import { RelayError, toRelayError, watchdogError } from './core/errors.js';
+import type { Provider } from './core/provider.js';
+import { ModuleRelay, type Endpoint, type MountedModule } from './core/relay.js';
+import type { Settings } from './core/settings.js';
+import { UpstreamClient } from './core/upstream.js';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
+import { PROVIDERS } from './providers/registry.js';
+
+export interface AppOptions {
+  settings: Settings;
+  providers?: readonly Provider[];
+  logger?: FastifyServerOptions['logger'];
+  /** Tests inject an undici Agent to control upstream TLS; production leaves it unset. */
+  agent?: Agent;
+}
+
+export interface RelayApp extends FastifyInstance {
+  relay: { shuttingDown: boolean; modules: MountedModule[] };
+}
+
+const REDACT = ['req.headers.authorization', 'headers.authorization', 'authorization', '*.password', '*.key', '*.SECRET_KEY'];
+
+export function loggerOptions(settings: Settings): FastifyServerOptions['logger'] {
+  return { level: settings.LOG_LEVEL, redact: { paths: REDACT, censor: '[redacted]' } };
+}
+
+export async function buildApp(options: AppOptions): Promise<RelayApp> {
+  const { settings } = options;
+  const providers = options.providers ?? PROVIDERS;
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(settings),
+    bodyLimit: settings.BODY_LIMIT_BYTES,
+    trustProxy: settings.TRUST_PROXY,
+    return503OnClosing: false,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  }) as unknown as RelayApp;
+
+  const modules: MountedModule[] = settings.PROVIDERS.map((id) => {
+    const provider = providers.find((candidate) => candidate.id === id);
+    if (provider === undefined) throw new Error(`Unknown provider ${id}; known: ${providers.map((p) => p.id).join(', ')}`);
+    const client = new UpstreamClient({
+      providerName: provider.displayName,
+      timeoutMs: settings.UPSTREAM_TIMEOUT_MS,
+      maxBodyBytes: settings.UPSTREAM_MAX_BODY_BYTES,
+      concurrency: settings.UPSTREAM_CONCURRENCY,
+      ...(options.agent === undefined ? {} : { agent: options.agent }),
+    });
+    return { provider, config: settings.providerSettings[id], client };
+  });
+  app.decorate('relay', { shuttingDown: false, modules });
+
+  // Bodies are parsed by the relay itself whatever their content type (Threat Response and curl
+  // differ), so that every malformed body gets the contract's error.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  const methodsByPath = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const path = route.url.replace(/\/+$/, '') || '/';
+    const known = methodsByPath.get(path) ?? new Set<string>();
+    for (const method of methods) known.add(method);
+    methodsByPath.set(path, known);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof RelayError) return reply.code(error.httpStatus).send({ errors: [error.toDocument()] });
+    const status = (error as { statusCode?: number }).statusCode;
+    if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({
+        errors: [{ type: 'fatal', code: 'invalid argument', message: `The request body is larger than ${settings.BODY_LIMIT_BYTES} bytes.` }],
+      });
+    }
+    if (status !== undefined && status >= 400 && status < 500) {
+      return reply.code(status).send({ errors: [{ type: 'fatal', code: 'invalid argument', message: `The request was refused: ${(error as Error).message}` }] });
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return reply.code(200).send({ errors: [toRelayError(error).toDocument()] });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = (request.url.split('?')[0] ?? '/').replace(/\/+$/, '') || '/';
+    const allowed = methodsByPath.get(path);
+    if (allowed !== undefined && !allowed.has(request.method)) {
+      const allow = [...allowed].filter((method) => method !== 'HEAD').join(', ');
+      return reply
+        .code(405)
+        .header('allow', allow)
+        .send({ errors: [{ type: 'fatal', code: 'invalid argument', message: `Method ${request.method} is not allowed here; use ${allow}.` }] });
+    }
+    return reply.code(404).send({ errors: [{ type: 'fatal', code: 'not found', message: `Nothing is served at ${path}.` }] });
+  });
+
+  const keySets = new KeySets();
+  app.get('/', async () => ({
+    name: PACKAGE_NAME,
+    version: PACKAGE_VERSION,
+    modules: modules.map(({ provider }) => ({ id: provider.id, name: provider.displayName, path: `/${provider.id}` })),
+  }));
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    if (app.relay.shuttingDown) {
+      return reply.code(503).send({ errors: [{ type: 'fatal', code: 'service unavailable', message: 'The relay is shutting down.' }] });
+    }
+    return { status: 'ready' };
+  });
+
+  const prefixes = modules.length === 1 ? ['', undefined] : [undefined];
+  for (const module of modules) {
+    const relay = new ModuleRelay(module, { settings, keySets });
+    for (const rootPrefix of prefixes) {
+      const prefix = rootPrefix ?? `/${module.provider.id}`;
+      registerModuleRoutes(app, relay, prefix);
+    }
+  }
+
+  app.addHook('onClose', async () => {
+    await Promise.all(modules.map((module) => module.client.close()));
+  });
+  return app;
+}
+
+function registerModuleRoutes(app: FastifyInstance, relay: ModuleRelay, prefix: string): void {
+  const endpoints: [string, Endpoint][] = [
+    ['/health', 'health'],
+    ['/deliberate/observables', 'deliberate'],
+    ['/observe/observables', 'observe'],
+    ['/refer/observables', 'refer'],
+  ];
+  for (const [path, endpoint] of endpoints) {
+    app.post(`${prefix}${path}`, (request, reply) => relay.handle(endpoint, request, reply, prefix));
+  }
+  app.post(`${prefix}/version`, async () => ({ version: PACKAGE_VERSION }));
+  app.get(`${prefix}/watchdog`, async (request) => {
+    const value = request.headers['health-check'];
+    if (value === undefined) throw watchdogError();
+    return { data: Array.isArray(value) ? value.join(', ') : value };
+  });
+}

@@ -1,0 +1,116 @@
+// Verifies the `Authorization: Bearer <JWT>` of a request and returns the token's payload.
+// HS256 with SECRET_KEY, or RS256 with keys from JWKS_URL or from an allowed jwks_host only;
+// every other algorithm (`none` included) is refused.
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { AUTH_MESSAGES, authorizationError } from './errors.js';
+
+export interface AuthSettings {
+  SECRET_KEY?: string | undefined;
+  JWKS_HOSTS: readonly string[];
+  JWKS_URL?: string | undefined;
+}
+
+/** Tokens longer than this are refused before any parsing (Threat Response's are ~1 KB). */
+const MAX_TOKEN_LENGTH = 8192;
+
+type KeySet = ReturnType<typeof createRemoteJWKSet>;
+
+/** Remote key sets, one per allowed URL, cached with a cool-down between refreshes. */
+export class KeySets {
+  private readonly sets = new Map<string, KeySet>();
+
+  constructor(private readonly timeoutMs = 5000) {}
+
+  get(url: string): KeySet {
+    let set = this.sets.get(url);
+    if (set === undefined) {
+      set = createRemoteJWKSet(new URL(url), {
+        timeoutDuration: this.timeoutMs,
+        cooldownDuration: 30_000,
+        cacheMaxAge: 10 * 60_000,
+      });
+      this.sets.set(url, set);
+    }
+    return set;
+  }
+}
+
+export function bearerToken(header: string | undefined): string {
+  if (header === undefined || header.trim() === '') throw authorizationError(AUTH_MESSAGES.noHeader);
+  const parts = header.trim().split(/\s+/);
+  if (parts.length !== 2 || parts[0]?.toLowerCase() !== 'bearer') throw authorizationError(AUTH_MESSAGES.wrongType);
+  return parts[1] as string;
+}
+
+function decodeUnverified(token: string): { alg: string; kid: string | undefined; payload: JWTPayload } {
+  if (token.length > MAX_TOKEN_LENGTH) throw authorizationError(AUTH_MESSAGES.wrongStructure);
+  try {
+    const header = decodeProtectedHeader(token);
+    const payload = decodeJwt(token);
+    return { alg: String(header.alg ?? ''), kid: typeof header.kid === 'string' ? header.kid : undefined, payload };
+  } catch {
+    throw authorizationError(AUTH_MESSAGES.wrongStructure);
+  }
+}
+
+function jwksUrlFor(payload: JWTPayload, settings: AuthSettings): string {
+  if (settings.JWKS_URL !== undefined) return settings.JWKS_URL;
+  const host = payload.jwks_host;
+  if (host === undefined || host === null || host === '') throw authorizationError(AUTH_MESSAGES.jwksHostMissing);
+  // Only exact host names from the allow-list are ever contacted: the token is not trusted yet.
+  const allowed = typeof host === 'string' && settings.JWKS_HOSTS.some((entry) => entry.toLowerCase() === host.toLowerCase());
+  if (!allowed) throw authorizationError(AUTH_MESSAGES.wrongJwksHost);
+  return `https://${host.toLowerCase()}/.well-known/jwks`;
+}
+
+function verificationError(error: unknown): Error {
+  if (error instanceof joseErrors.JWTExpired) return authorizationError(AUTH_MESSAGES.expired);
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'aud') return authorizationError(AUTH_MESSAGES.wrongAudience);
+    if (error.claim === 'nbf') return authorizationError(AUTH_MESSAGES.notYetValid);
+    return authorizationError(AUTH_MESSAGES.wrongPayload);
+  }
+  if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    return authorizationError(AUTH_MESSAGES.kidNotFound);
+  }
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) {
+    return authorizationError(AUTH_MESSAGES.wrongJwksHost);
+  }
+  if (error instanceof joseErrors.JWTInvalid || error instanceof joseErrors.JWSInvalid) {
+    return authorizationError(AUTH_MESSAGES.wrongStructure);
+  }
+  if (error instanceof joseErrors.JOSEError) return authorizationError(AUTH_MESSAGES.wrongKey);
+  // A network failure while fetching the key set.
+  return authorizationError(AUTH_MESSAGES.wrongJwksHost);
+}
+
+/**
+ * The verified payload. `audiences` are the module URLs this request may be addressed to; RS256
+ * tokens must name one, HS256 tokens are checked only when they carry `aud`.
+ */
+export async function verifyToken(
+  authorizationHeader: string | undefined,
+  audiences: readonly string[],
+  settings: AuthSettings,
+  keySets: KeySets,
+): Promise<JWTPayload> {
+  const token = bearerToken(authorizationHeader);
+  const { alg, kid, payload } = decodeUnverified(token);
+  try {
+    if (alg === 'HS256') {
+      if (settings.SECRET_KEY === undefined) throw authorizationError(AUTH_MESSAGES.wrongKey);
+      const key = new TextEncoder().encode(settings.SECRET_KEY);
+      const options = payload.aud === undefined ? { algorithms: ['HS256'] } : { algorithms: ['HS256'], audience: [...audiences] };
+      return (await jwtVerify(token, key, options)).payload;
+    }
+    if (alg === 'RS256') {
+      const url = jwksUrlFor(payload, settings);
+      if (kid === undefined) throw authorizationError(AUTH_MESSAGES.kidNotFound);
+      return (await jwtVerify(token, keySets.get(url), { algorithms: ['RS256'], audience: [...audiences] })).payload;
+    }
+    throw authorizationError(AUTH_MESSAGES.wrongKey);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'RelayError') throw error;
+    throw verificationError(error);
+  }
+}

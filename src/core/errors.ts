@@ -1,0 +1,109 @@
+// One error type for every failure the relay reports. The HTTP layer renders it as the
+// contract's `{"errors": [{type, code, message}]}`; nothing else ever reaches an answer.
+
+export const ERROR_CODES = [
+  'authorization error',
+  'invalid argument',
+  'permission denied',
+  'not found',
+  'too many requests',
+  'service unavailable',
+  'key error',
+  'ssl error',
+  'health check failed',
+  'unknown',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorDocument {
+  type: 'fatal';
+  code: ErrorCode;
+  message: string;
+}
+
+export class RelayError extends Error {
+  readonly code: ErrorCode;
+  /** HTTP status of the relay's own answer: 200 for contract errors (Threat Response reads the body). */
+  readonly httpStatus: number;
+  /** Seconds the caller should wait, when a rate limit caused it. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { httpStatus?: number; retryAfterSeconds?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RelayError';
+    this.code = code;
+    this.httpStatus = options.httpStatus ?? 200;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  toDocument(): ErrorDocument {
+    return { type: 'fatal', code: this.code, message: this.message };
+  }
+}
+
+export const AUTH_MESSAGES = {
+  noHeader: 'Authorization header is missing',
+  wrongType: 'Wrong authorization type',
+  wrongStructure: 'Wrong JWT structure',
+  wrongPayload: 'Wrong JWT payload structure',
+  wrongAudience: 'Wrong configuration-token-audience',
+  kidNotFound: 'kid from JWT header not found in API response',
+  wrongKey:
+    'Failed to decode JWT with provided key. Make sure domain in custom_jwks_host corresponds to your SecureX instance region.',
+  jwksHostMissing: 'jwks_host is missing in JWT payload. Make sure custom_jwks_host field is present in module_type',
+  wrongJwksHost: 'Wrong jwks_host in JWT payload. Make sure domain follows the visibility.<region>.cisco.com structure',
+  expired: 'The JWT has expired',
+  notYetValid: 'The JWT is not yet valid',
+} as const;
+
+export function authorizationError(message: string): RelayError {
+  return new RelayError('authorization error', `Authorization failed: ${message}`);
+}
+
+export function invalidPayload(detail: string): RelayError {
+  return new RelayError('invalid argument', `Invalid JSON payload received. ${detail}`);
+}
+
+export function keyError(providerName: string): RelayError {
+  return new RelayError('key error', `The data structure of ${providerName} has changed. The module is broken.`);
+}
+
+export function sslError(reason: string): RelayError {
+  return new RelayError('ssl error', `Unable to verify SSL certificate: ${reason}`);
+}
+
+export function watchdogError(): RelayError {
+  return new RelayError('health check failed', 'Invalid Health Check');
+}
+
+export function unavailable(providerName: string, cause?: unknown): RelayError {
+  return new RelayError('service unavailable', `The ${providerName} is unavailable. Please, try again later.`, { cause });
+}
+
+export function tooManyRequests(providerName: string, retryAfterSeconds?: number): RelayError {
+  return new RelayError(
+    'too many requests',
+    `Too many requests to ${providerName} have been made. Please, try again later.`,
+    retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
+  );
+}
+
+/** Whatever was thrown, as a RelayError that is safe to show (no stack, no credential). */
+export function toRelayError(error: unknown): RelayError {
+  if (error instanceof RelayError) return error;
+  return new RelayError('unknown', 'Something went wrong.', { cause: error });
+}
+
+/** Same code and message once only, in the order first seen. */
+export function uniqueErrors(errors: readonly RelayError[]): ErrorDocument[] {
+  const seen = new Set<string>();
+  const out: ErrorDocument[] = [];
+  for (const error of errors) {
+    const key = `${error.code}\u0000${error.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(error.toDocument());
+  }
+  return out;
+}

@@ -1,0 +1,173 @@
+// Every setting the relay reads, parsed once at start-up from an env object into one typed value.
+// A bad value stops start-up with a message naming the variable and what it accepts.
+import { z } from 'zod';
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid settings:\n  ${problems.join('\n  ')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+function httpUrlString() {
+  return z.string().transform((text, ctx) => {
+    try {
+      const url = new URL(text.trim());
+      if (url.protocol === 'http:' || url.protocol === 'https:') return url.toString();
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: 'custom', message: 'accepts an absolute http:// or https:// URL' });
+    return z.NEVER;
+  });
+}
+
+// Small schema makers whose messages say what the variable accepts.
+export const setting = {
+  integer(min: number, max: number, fallback: number) {
+    return z
+      .string()
+      .default(String(fallback))
+      .transform((text, ctx) => {
+        const value = Number(text.trim());
+        if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+          ctx.addIssue({ code: 'custom', message: `accepts a whole number from ${min} to ${max}` });
+          return z.NEVER;
+        }
+        return value;
+      });
+  },
+  boolean(fallback: boolean) {
+    return z
+      .string()
+      .default(fallback ? 'true' : 'false')
+      .transform((text, ctx) => {
+        const value = text.trim().toLowerCase();
+        if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+        if (['0', 'false', 'no', 'off'].includes(value)) return false;
+        ctx.addIssue({ code: 'custom', message: 'accepts true/false, yes/no, on/off or 1/0' });
+        return z.NEVER;
+      });
+  },
+  httpUrl(fallback: string) {
+    return httpUrlString().default(fallback);
+  },
+  optionalHttpUrl() {
+    return httpUrlString().optional();
+  },
+  list(fallback: readonly string[]) {
+    return z
+      .string()
+      .default(fallback.join(','))
+      .transform((text) =>
+        text
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item !== ''),
+      );
+  },
+  oneOf<T extends string>(values: readonly [T, ...T[]], fallback: T) {
+    return z
+      .string()
+      .default(fallback)
+      .transform((text, ctx) => {
+        const value = text.trim().toLowerCase();
+        if ((values as readonly string[]).includes(value)) return value as T;
+        ctx.addIssue({ code: 'custom', message: `accepts one of ${values.join(', ')}` });
+        return z.NEVER;
+      });
+  },
+};
+
+export const ENTITIES_LIMIT_DEFAULT = 100;
+export const ENTITIES_LIMIT_MAX = 1000;
+
+/** The contract's rule: a positive integer up to 1000; anything else means the default. */
+export function parseEntitiesLimit(value: unknown, fallback = ENTITIES_LIMIT_DEFAULT): number {
+  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  return Number.isInteger(number) && number > 0 && number <= ENTITIES_LIMIT_MAX ? number : fallback;
+}
+
+const DEFAULT_JWKS_HOSTS = ['visibility.amp.cisco.com', 'visibility.eu.amp.cisco.com', 'visibility.apjc.amp.cisco.com'];
+
+export const coreSettingsSchema = z.object({
+  PORT: setting.integer(0, 65535, 9090),
+  HOST: z.string().default('0.0.0.0'),
+  PROVIDERS: z.string().optional(),
+  SECRET_KEY: z.string().optional(),
+  JWKS_HOSTS: setting.list(DEFAULT_JWKS_HOSTS),
+  JWKS_URL: setting.optionalHttpUrl(),
+  PUBLIC_URL: setting.optionalHttpUrl(),
+  TRUST_PROXY: setting.boolean(false),
+  CTR_ENTITIES_LIMIT: z
+    .string()
+    .optional()
+    .transform((text) => parseEntitiesLimit(text)),
+  UPSTREAM_TIMEOUT_MS: setting.integer(1, 600_000, 10_000),
+  REQUEST_DEADLINE_MS: setting.integer(100, 600_000, 14_000),
+  UPSTREAM_CONCURRENCY: setting.integer(1, 10_000, 128),
+  OBSERVABLE_CONCURRENCY: setting.integer(1, 10_000, 50),
+  UPSTREAM_MAX_BODY_BYTES: setting.integer(1024, 1024 ** 3, 16 * 1024 * 1024),
+  BODY_LIMIT_BYTES: setting.integer(1024, 1024 ** 3, 1024 * 1024),
+  MAX_OBSERVABLES: setting.integer(1, 100_000, 1000),
+  SHUTDOWN_TIMEOUT_MS: setting.integer(0, 600_000, 10_000),
+  LOG_LEVEL: setting.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+});
+
+export type CoreSettings = Omit<z.infer<typeof coreSettingsSchema>, 'PROVIDERS'> & { PROVIDERS: string[] };
+
+export interface Settings extends CoreSettings {
+  /** Each mounted provider's own settings, parsed by the schema it declares. */
+  providerSettings: Record<string, unknown>;
+}
+
+export interface ProviderSettingsSource {
+  id: string;
+  settingsSchema: z.ZodType<unknown, z.ZodTypeDef, unknown>;
+}
+
+// Never echo these values back in a message.
+const SECRET_NAMES = /SECRET|KEY|PASSWORD|TOKEN/;
+
+function describeIssues(error: z.ZodError, env: Env): string[] {
+  return error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '?');
+    const value = env[name];
+    const shown = value === undefined || SECRET_NAMES.test(name) ? '' : ` (got ${JSON.stringify(value)})`;
+    return `${name} ${issue.message}${shown}`;
+  });
+}
+
+/** Empty strings count as unset, as in most .env files and container definitions. */
+function withoutEmpty(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+}
+
+export function loadSettings(rawEnv: Env, providers: readonly ProviderSettingsSource[]): Settings {
+  const env = withoutEmpty(rawEnv);
+  const problems: string[] = [];
+  const core = coreSettingsSchema.safeParse(env);
+  if (!core.success) problems.push(...describeIssues(core.error, env));
+
+  const known = providers.map((provider) => provider.id);
+  const requested = env.PROVIDERS === undefined ? known : setting.list([]).parse(env.PROVIDERS);
+  const unknown = requested.filter((id) => !known.includes(id));
+  if (unknown.length > 0) {
+    problems.push(`PROVIDERS accepts a comma list of ${known.join(', ')} (unknown: ${unknown.join(', ')})`);
+  } else if (requested.length === 0) {
+    problems.push(`PROVIDERS accepts a comma list of ${known.join(', ')} (got none)`);
+  }
+  const mounted = [...new Set(requested)];
+
+  const providerSettings: Record<string, unknown> = {};
+  for (const provider of providers) {
+    const parsed = provider.settingsSchema.safeParse(env);
+    if (parsed.success) providerSettings[provider.id] = parsed.data;
+    else if (mounted.includes(provider.id)) problems.push(...describeIssues(parsed.error, env));
+  }
+
+  if (problems.length > 0 || !core.success) throw new SettingsError(problems);
+  return { ...core.data, PROVIDERS: mounted, providerSettings };
+}

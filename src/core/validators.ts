@@ -1,0 +1,66 @@
+// Which values can be a valid instance of each observable type. A value failing here is
+// dropped before any provider sees it, so it can never be sent upstream.
+import { isIPv4, isIPv6 } from 'node:net';
+import { domainToASCII } from 'node:url';
+
+export const OBSERVABLE_TYPES = ['ip', 'ipv6', 'domain', 'url', 'email', 'md5', 'sha1', 'sha256'] as const;
+export type ObservableType = (typeof OBSERVABLE_TYPES)[number];
+
+const HEX = { md5: /^[0-9a-f]{32}$/i, sha1: /^[0-9a-f]{40}$/i, sha256: /^[0-9a-f]{64}$/i };
+const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
+const TOP_LABEL = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
+// Control characters, whitespace and the characters no URL may carry raw.
+const URL_FORBIDDEN = /[\u0000-\u0020\u007f-\u009f<>"{}|\\^`\u2028\u2029]/;
+const MAX_URL_LENGTH = 4096;
+
+export function isDomain(value: string): boolean {
+  if (value.length === 0 || value.length > 253 || URL_FORBIDDEN.test(value)) return false;
+  const ascii = domainToASCII(value.endsWith('.') ? value.slice(0, -1) : value);
+  if (ascii === '' || ascii.length > 253) return false;
+  const labels = ascii.toLowerCase().split('.');
+  if (labels.length < 2) return false;
+  const top = labels[labels.length - 1] ?? '';
+  return labels.every((label) => LABEL.test(label)) && TOP_LABEL.test(top);
+}
+
+export function isUrl(value: string): boolean {
+  if (value.length === 0 || value.length > MAX_URL_LENGTH || URL_FORBIDDEN.test(value)) return false;
+  // Threat Response sends urls with and without a scheme; without one, http is implied.
+  const candidate = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(candidate);
+  } catch {
+    return false;
+  }
+  // The URL parser already refuses hosts with forbidden characters; odd but parseable hosts
+  // (`c2.example.net&x=1`) are real indicators and are looked up, encoded.
+  return parsed.hostname !== '';
+}
+
+export function isEmail(value: string): boolean {
+  if (value.length > 320 || URL_FORBIDDEN.test(value)) return false;
+  const at = value.lastIndexOf('@');
+  if (at < 1) return false;
+  const local = value.slice(0, at);
+  return local.length <= 64 && !local.includes('@') && isDomain(value.slice(at + 1));
+}
+
+const VALIDATORS: Record<ObservableType, (value: string) => boolean> = {
+  ip: (value) => isIPv4(value),
+  ipv6: (value) => isIPv6(value),
+  domain: isDomain,
+  url: isUrl,
+  email: isEmail,
+  md5: (value) => HEX.md5.test(value),
+  sha1: (value) => HEX.sha1.test(value),
+  sha256: (value) => HEX.sha256.test(value),
+};
+
+export function isObservableType(type: string): type is ObservableType {
+  return (OBSERVABLE_TYPES as readonly string[]).includes(type);
+}
+
+export function isValidObservable(type: ObservableType, value: string): boolean {
+  return VALIDATORS[type](value);
+}

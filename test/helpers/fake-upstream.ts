@@ -1,0 +1,85 @@
+// A fake provider: an HTTP server on 127.0.0.1 that records every request and answers with a
+// handler the test gives (usually a fixture file the project owns).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+
+export interface RecordedRequest {
+  method: string;
+  /** Raw path and query exactly as received (not decoded, not normalised). */
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+export interface FakeReply {
+  status?: number;
+  headers?: Record<string, string>;
+  /** An object is sent as JSON; a string as is. */
+  body?: unknown;
+  /** Milliseconds to wait before answering. */
+  delayMs?: number;
+}
+
+export type FakeHandler = (request: RecordedRequest) => FakeReply | Promise<FakeReply>;
+
+export interface FakeUpstream {
+  url: string;
+  requests: RecordedRequest[];
+  setHandler(handler: FakeHandler): void;
+  close(): Promise<void>;
+}
+
+export async function startFakeUpstream(handler: FakeHandler = () => ({ status: 404, body: {} })): Promise<FakeUpstream> {
+  let current = handler;
+  const requests: RecordedRequest[] = [];
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const recorded: RecordedRequest = {
+        method: request.method ?? 'GET',
+        url: request.url ?? '/',
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      requests.push(recorded);
+      Promise.resolve()
+        .then(() => current(recorded))
+        .then(async (reply) => {
+          if (reply.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+          const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {});
+          response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
+          response.end(body);
+        })
+        .catch(() => {
+          response.writeHead(500);
+          response.end('fake failed');
+        });
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    requests,
+    setHandler(next) {
+      current = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A fixture of a provider folder, parsed. `dir` is the provider folder's URL (import.meta.url of a file in it). */
+export function fixture(base: string | URL, name: string): unknown {
+  return JSON.parse(readFileSync(new URL(`fixtures/${name}`, base), 'utf8')) as unknown;
+}
+
+export function fixtureText(base: string | URL, name: string): string {
+  return readFileSync(new URL(`fixtures/${name}`, base), 'utf8');
+}

@@ -1,0 +1,44 @@
+// The relay as a real server on a random loopback port, built from an env object.
+import type { AddressInfo } from 'node:net';
+import { buildApp, type RelayApp } from '../../src/app.js';
+import { loadSettings, type Env } from '../../src/core/settings.js';
+import { PROVIDERS } from '../../src/providers/registry.js';
+
+export interface RunningRelay {
+  url: string;
+  app: RelayApp;
+  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any }>;
+  get(path: string, headers?: Record<string, string>): Promise<{ status: number; json: any }>;
+  close(): Promise<void>;
+}
+
+export async function startRelay(env: Env = {}, options: { logger?: unknown } = {}): Promise<RunningRelay> {
+  const settings = loadSettings({ LOG_LEVEL: 'silent', ...env }, PROVIDERS);
+  const app = await buildApp({ settings, ...(options.logger === undefined ? {} : { logger: options.logger as never }) });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  async function call(method: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' || Buffer.isBuffer(body) ? (body as string) : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(url + path, init);
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    return { status: response.status, json: json as any };
+  }
+  return {
+    url,
+    app,
+    post: (path, body, headers) => call('POST', path, body, headers),
+    get: (path, headers) => call('GET', path, undefined, headers),
+    close: () => app.close(),
+  };
+}
