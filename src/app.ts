@@ -122,6 +122,13 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
     }
   }
 
+  // While draining, every answer closes its connection, so keep-alive clients do not hold the
+  // server open after their last in-flight request.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (app.relay.shuttingDown) reply.header('connection', 'close');
+    return payload;
+  });
+
   app.addHook('onClose', async () => {
     await Promise.all(modules.map((module) => module.client.close()));
   });

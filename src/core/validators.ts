@@ -15,7 +15,10 @@ const MAX_URL_LENGTH = 4096;
 
 export function isDomain(value: string): boolean {
   if (value.length === 0 || value.length > 253 || URL_FORBIDDEN.test(value)) return false;
-  const ascii = domainToASCII(value.endsWith('.') ? value.slice(0, -1) : value);
+  const bare = value.endsWith('.') ? value.slice(0, -1) : value;
+  // Letters (any script), digits, dots, hyphens, underscores; nothing a URL would read as structure.
+  if (!/^[\p{L}\p{M}\p{N}._-]+$/u.test(bare)) return false;
+  const ascii = domainToASCII(bare);
   if (ascii === '' || ascii.length > 253) return false;
   const labels = ascii.toLowerCase().split('.');
   if (labels.length < 2) return false;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp, type RelayApp } from '../../src/app.js';
 import { loadSettings, type Env } from '../../src/core/settings.js';
 import { PROVIDERS } from '../../src/providers/registry.js';
+import type { Provider } from '../../src/core/provider.js';
 
 export interface RunningRelay {
   url: string;
@@ -12,9 +13,10 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
-export async function startRelay(env: Env = {}, options: { logger?: unknown } = {}): Promise<RunningRelay> {
-  const settings = loadSettings({ LOG_LEVEL: 'silent', ...env }, PROVIDERS);
-  const app = await buildApp({ settings, ...(options.logger === undefined ? {} : { logger: options.logger as never }) });
+export async function startRelay(env: Env = {}, options: { logger?: unknown; providers?: readonly Provider[] } = {}): Promise<RunningRelay> {
+  const providers = options.providers ?? PROVIDERS;
+  const settings = loadSettings({ LOG_LEVEL: 'silent', ...env }, providers);
+  const app = await buildApp({ settings, providers, ...(options.logger === undefined ? {} : { logger: options.logger as never }) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

@@ -1,0 +1,211 @@
+// The server's own routes and the contract's error shapes, through a real listening server.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { PROVIDERS } from '../src/providers/registry.js';
+import { echoProvider } from './helpers/echo-provider.js';
+import { startFakeUpstream } from './helpers/fake-upstream.js';
+import { startRelay, type RunningRelay } from './helpers/relay.js';
+import { TEST_SECRET, bearer, hs256Token } from './helpers/tokens.js';
+
+const PROVIDERS_WITH_ECHO = [...PROVIDERS, echoProvider];
+
+function assertErrorShape(json: any, code: string): void {
+  assert.equal(Array.isArray(json.errors), true, JSON.stringify(json));
+  assert.equal(json.errors[0].type, 'fatal');
+  assert.equal(json.errors[0].code, code);
+  assert.equal(typeof json.errors[0].message, 'string');
+  assert.doesNotMatch(JSON.stringify(json), /at .*\.(ts|js):\d+/, 'no stack trace');
+}
+
+describe('a relay with several modules', () => {
+  let relay: RunningRelay;
+  let token: string;
+  before(async () => {
+    relay = await startRelay({ PROVIDERS: 'cybercrime-tracker,echo', SECRET_KEY: TEST_SECRET, BODY_LIMIT_BYTES: '2048' }, { providers: PROVIDERS_WITH_ECHO });
+    token = await hs256Token({ key: 'k' });
+  });
+  after(() => relay.close());
+
+  test('GET / names the server, its version and the modules', async () => {
+    const answer = await relay.get('/');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json.name, 'ctr-relay');
+    assert.match(answer.json.version, /^\d+\.\d+\.\d+/);
+    assert.deepEqual(
+      answer.json.modules.map((module: { id: string }) => module.id),
+      ['cybercrime-tracker', 'echo'],
+    );
+  });
+
+  test('liveness and readiness', async () => {
+    assert.equal((await relay.get('/healthz')).status, 200);
+    const ready = await relay.get('/readyz');
+    assert.equal(ready.status, 200);
+    assert.equal(ready.json.status, 'ready');
+  });
+
+  test('version and watchdog', async () => {
+    const version = await relay.post('/echo/version');
+    assert.match(version.json.version, /^\d+\.\d+\.\d+/);
+    assert.deepEqual((await relay.get('/echo/watchdog', { 'health-check': 'ping-1' })).json, { data: 'ping-1' });
+    const missing = await relay.get('/echo/watchdog');
+    assert.deepEqual(missing.json, { errors: [{ type: 'fatal', code: 'health check failed', message: 'Invalid Health Check' }] });
+  });
+
+  test('modules are not mounted at / when several are named', async () => {
+    const answer = await relay.post('/observe/observables', []);
+    assert.equal(answer.status, 404);
+    assertErrorShape(answer.json, 'not found');
+  });
+
+  test('unknown routes answer 404 and wrong methods 405, in the errors shape', async () => {
+    const unknown = await relay.post('/nothing/here', []);
+    assert.equal(unknown.status, 404);
+    assertErrorShape(unknown.json, 'not found');
+    const wrong = await relay.get('/echo/observe/observables');
+    assert.equal(wrong.status, 405);
+    assertErrorShape(wrong.json, 'invalid argument');
+  });
+
+  test('a body over the size limit answers 413 in the errors shape', async () => {
+    const big = JSON.stringify([{ type: 'ip', value: '1.1.1.1', padding: 'x'.repeat(4096) }]);
+    const answer = await relay.post('/echo/observe/observables', big, bearer(token));
+    assert.equal(answer.status, 413);
+    assertErrorShape(answer.json, 'invalid argument');
+  });
+
+  const badBodies: [string, string | undefined, string][] = [
+    ['not JSON', '{"type":', 'not valid JSON'],
+    ['not an array', '{"type": "ip", "value": "1.1.1.1"}', 'Expected a list of observables'],
+    ['an empty body', undefined, 'empty'],
+    ['a missing field', '[{"type": "ip"}]', 'Missing data for required field'],
+    ['an empty field', '[{"type": "ip", "value": ""}]', 'Field may not be blank'],
+    ['a non-string value', '[{"type": "ip", "value": 1}]', 'Not a valid string'],
+  ];
+  for (const [name, body, message] of badBodies) {
+    test(`${name} is an invalid argument`, async () => {
+      const answer = await relay.post('/echo/observe/observables', body, { ...bearer(token), 'content-type': 'application/json' });
+      assert.equal(answer.status, 200);
+      assertErrorShape(answer.json, 'invalid argument');
+      assert.match(answer.json.errors[0].message, /^Invalid JSON payload received\. /);
+      assert.ok(answer.json.errors[0].message.includes(message), answer.json.errors[0].message);
+    });
+  }
+
+  test('bodies are read whatever the content type', async () => {
+    const answer = await relay.post('/echo/observe/observables', '[{"type":"ip","value":"1.2.3.4"}]', { ...bearer(token), 'content-type': 'text/plain' });
+    assert.equal(answer.json.data.verdicts.count, 1);
+  });
+
+  test('invalid values and unsupported types give no entities and no error', async () => {
+    const answer = await relay.post(
+      '/echo/observe/observables',
+      [
+        { type: 'ip', value: '300.1.1.1' },
+        { type: 'sha256', value: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
+      ],
+      bearer(token),
+    );
+    assert.deepEqual(answer.json, { data: {} });
+  });
+
+  test('one failing observable keeps the others and adds the error', async () => {
+    const answer = await relay.post(
+      '/echo/observe/observables',
+      [
+        { type: 'ip', value: '1.2.3.4' },
+        { type: 'domain', value: 'fail.example.com' },
+        { type: 'domain', value: 'ok.example.com' },
+      ],
+      bearer(token),
+    );
+    assert.equal(answer.json.data.verdicts.count, 2);
+    assert.deepEqual(answer.json.errors, [{ type: 'fatal', code: 'service unavailable', message: 'Echo is unavailable.' }]);
+  });
+
+  test('deliberate and refer of a module without them answer empty data', async () => {
+    assert.deepEqual((await relay.post('/echo/deliberate/observables', [{ type: 'ip', value: '1.2.3.4' }], bearer(token))).json, { data: {} });
+    assert.deepEqual((await relay.post('/echo/refer/observables', [{ type: 'ip', value: '1.2.3.4' }], bearer(token))).json, { data: [] });
+  });
+
+  test('a trailing slash reaches the same endpoint', async () => {
+    const answer = await relay.post('/echo/observe/observables/', [{ type: 'ip', value: '1.2.3.4' }], bearer(token));
+    assert.equal(answer.json.data.verdicts.count, 1);
+  });
+});
+
+describe('a relay with one module', () => {
+  test('serves it at /<id>/ and at /, where the bare root URL is an accepted audience', async () => {
+    const relay = await startRelay({ PROVIDERS: 'echo', SECRET_KEY: TEST_SECRET }, { providers: PROVIDERS_WITH_ECHO });
+    try {
+      const body = [{ type: 'ip', value: '1.2.3.4' }];
+      const atRoot = await relay.post('/observe/observables', body, bearer(await hs256Token({ key: 'k', aud: relay.url })));
+      assert.equal(atRoot.json.data.verdicts.count, 1);
+      const prefixed = await relay.post('/echo/observe/observables', body, bearer(await hs256Token({ key: 'k', aud: `${relay.url}/echo` })));
+      assert.equal(prefixed.json.data.verdicts.count, 1);
+      const wrong = await relay.post('/echo/observe/observables', body, bearer(await hs256Token({ key: 'k', aud: relay.url })));
+      assert.equal(wrong.json.errors[0].message, 'Authorization failed: Wrong configuration-token-audience');
+    } finally {
+      await relay.close();
+    }
+  });
+
+  test('PUBLIC_URL sets the audience; forwarded headers count only with TRUST_PROXY', async () => {
+    const body = [{ type: 'ip', value: '1.2.3.4' }];
+    const relay = await startRelay({ PROVIDERS: 'echo', SECRET_KEY: TEST_SECRET, PUBLIC_URL: 'https://relay.example.com/base/' }, { providers: PROVIDERS_WITH_ECHO });
+    const proxied = await startRelay({ PROVIDERS: 'echo', SECRET_KEY: TEST_SECRET, TRUST_PROXY: 'on' }, { providers: PROVIDERS_WITH_ECHO });
+    const direct = await startRelay({ PROVIDERS: 'echo', SECRET_KEY: TEST_SECRET }, { providers: PROVIDERS_WITH_ECHO });
+    try {
+      const good = await relay.post('/echo/observe/observables', body, bearer(await hs256Token({ key: 'k', aud: 'https://relay.example.com/base/echo' })));
+      assert.equal(good.json.data.verdicts.count, 1);
+      const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'tr.example.org' };
+      const viaProxy = await proxied.post('/echo/observe/observables', body, { ...forwarded, ...bearer(await hs256Token({ key: 'k', aud: 'https://tr.example.org/echo' })) });
+      assert.equal(viaProxy.json.data.verdicts.count, 1);
+      const spoofed = await direct.post('/echo/observe/observables', body, { ...forwarded, ...bearer(await hs256Token({ key: 'k', aud: 'https://tr.example.org/echo' })) });
+      assert.equal(spoofed.json.errors[0].message, 'Authorization failed: Wrong configuration-token-audience');
+    } finally {
+      await Promise.all([relay.close(), proxied.close(), direct.close()]);
+    }
+  });
+});
+
+test('SIGTERM lets an in-flight request finish, then the process exits', { timeout: 30_000 }, async () => {
+  const fake = await startFakeUpstream(() => ({ delayMs: 700, body: { success: true, message: 'Malicious: Slow' } }));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', CYBERCRIME_TRACKER_URL: fake.url, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    for (let tries = 0; tries < 100 && !output.includes('Server listening'); tries += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    const pending = fetch(`http://127.0.0.1:${port}/cybercrime-tracker/observe/observables`, {
+      method: 'POST',
+      body: JSON.stringify([{ type: 'ip', value: '1.2.3.4' }]),
+    });
+    for (let tries = 0; tries < 50 && fake.requests.length === 0; tries += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGTERM');
+    const answer = (await (await pending).json()) as any;
+    assert.equal(answer.data.judgements.docs[0].reason, 'Slow');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0);
+  } finally {
+    child.kill('SIGKILL');
+    await fake.close();
+  }
+});
+
+test('a bad setting stops start-up with a message naming it', { timeout: 30_000 }, async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, PORT: 'ninety' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let errors = '';
+  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 1);
+  assert.match(errors, /PORT accepts a whole number/);
+});
