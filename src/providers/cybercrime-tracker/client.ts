@@ -1,13 +1,12 @@
 // CyberCrime Tracker's HTTP calls.
-import { RelayError } from '../../core/errors.js';
+import type { RelayError } from '../../core/errors.js';
 import type { Observable } from '../../core/observables.js';
 import { parseJson, statusError, upstreamUrl, type Http, type UpstreamResponse } from '../../core/upstream.js';
 import { DISPLAY_NAME, lookupValue, parseQueryAnswer, type QueryAnswer } from './mapping.js';
 
 function failure(response: UpstreamResponse): RelayError {
-  // Only 404 and the 5xx family have a meaning of their own here; the rest is unexpected.
-  const code = response.status === 404 ? 'not found' : response.status >= 500 ? 'service unavailable' : 'unknown';
-  return statusError(response, DISPLAY_NAME, { [response.status]: code });
+  // No credentials are involved, so a 401/403 cannot be an authorization problem of ours.
+  return statusError(response, DISPLAY_NAME, { 401: 'unknown', 403: 'permission denied' });
 }
 
 export async function queryObservable(http: Http, baseUrl: string, observable: Observable): Promise<QueryAnswer> {

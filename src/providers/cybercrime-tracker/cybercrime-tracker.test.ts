@@ -102,6 +102,7 @@ describe('cybercrime-tracker', () => {
     [502, 'service unavailable'],
     [503, 'service unavailable'],
     [504, 'service unavailable'],
+    [429, 'too many requests'],
     [418, 'unknown'],
   ];
   for (const [status, code] of statuses) {
