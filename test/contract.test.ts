@@ -133,9 +133,10 @@ for (const scenario of SCENARIOS) {
     const failures: [number, string][] = [
       [500, 'service unavailable'],
       [503, 'service unavailable'],
-      [429, 'too many requests'],
     ];
     if (scenario.credentials !== null) failures.push([401, 'authorization error']);
+    // Last: a 429 makes the relay hold back that credential for the Retry-After.
+    failures.push([429, 'too many requests']);
     for (const [status, code] of failures) {
       test(`upstream ${status} is ${code}, in the contract's shape`, async () => {
         fake.setHandler(() => ({ status, body: { error: 'failure' }, headers: status === 429 ? { 'retry-after': '1' } : ({} as Record<string, string>) }));

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { RelayError, toRelayError } from './errors.js';
+import { toRelayError, type RelayError } from './errors.js';
 
 export interface Settled<T> {
   results: T[];

@@ -10,6 +10,7 @@ const HEX = { md5: /^[0-9a-f]{32}$/i, sha1: /^[0-9a-f]{40}$/i, sha256: /^[0-9a-f
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
 const TOP_LABEL = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
 // Control characters, whitespace and the characters no URL may carry raw.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const URL_FORBIDDEN = /[\u0000-\u0020\u007f-\u009f<>"{}|\\^`\u2028\u2029]/;
 const MAX_URL_LENGTH = 4096;
 

@@ -19,6 +19,12 @@ export interface FakeReply {
   body?: unknown;
   /** Milliseconds to wait before answering. */
   delayMs?: number;
+  /**
+   * Hostile behaviours: `reset` destroys the connection, `hang` never answers, `drip` sends the
+   * body one byte every `dripMs` (default 200), `truncate` promises more bytes than it sends.
+   */
+  action?: 'reset' | 'hang' | 'drip' | 'truncate';
+  dripMs?: number;
 }
 
 export type FakeHandler = (request: RecordedRequest) => FakeReply | Promise<FakeReply>;
@@ -28,6 +34,20 @@ export interface FakeUpstream {
   requests: RecordedRequest[];
   setHandler(handler: FakeHandler): void;
   close(): Promise<void>;
+}
+
+function drip(response: ServerResponse, body: string, everyMs: number): void {
+  let index = 0;
+  const timer = setInterval(() => {
+    if (response.destroyed || index >= body.length) {
+      clearInterval(timer);
+      if (!response.destroyed) response.end();
+      return;
+    }
+    response.write(body[index]);
+    index += 1;
+  }, everyMs);
+  response.on('close', () => clearInterval(timer));
 }
 
 export async function startFakeUpstream(handler: FakeHandler = () => ({ status: 404, body: {} })): Promise<FakeUpstream> {
@@ -49,7 +69,15 @@ export async function startFakeUpstream(handler: FakeHandler = () => ({ status: 
         .then(async (reply) => {
           if (reply.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
           const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {});
+          if (reply.action === 'reset') return void request.socket.destroy();
+          if (reply.action === 'hang') return;
+          if (reply.action === 'truncate') {
+            response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-length': String(body.length + 100) });
+            response.write(body);
+            return void setTimeout(() => request.socket.destroy(), 50);
+          }
           response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
+          if (reply.action === 'drip') return void drip(response, body, reply.dripMs ?? 200);
           response.end(body);
         })
         .catch(() => {

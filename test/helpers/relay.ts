@@ -1,6 +1,6 @@
 // The relay as a real server on a random loopback port, built from an env object.
 import type { AddressInfo } from 'node:net';
-import { buildApp, type RelayApp } from '../../src/app.js';
+import { buildApp, loggerOptions, type RelayApp } from '../../src/app.js';
 import { loadSettings, type Env } from '../../src/core/settings.js';
 import { PROVIDERS } from '../../src/providers/registry.js';
 import type { Provider } from '../../src/core/provider.js';
@@ -13,10 +13,24 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
-export async function startRelay(env: Env = {}, options: { logger?: unknown; providers?: readonly Provider[] } = {}): Promise<RunningRelay> {
+export interface StartOptions {
+  logger?: unknown;
+  providers?: readonly Provider[];
+  /** Every log line (the app's own logger settings, level trace) is written here. */
+  logLines?: string[];
+}
+
+export async function startRelay(env: Env = {}, options: StartOptions = {}): Promise<RunningRelay> {
   const providers = options.providers ?? PROVIDERS;
-  const settings = loadSettings({ LOG_LEVEL: 'silent', ...env }, providers);
-  const app = await buildApp({ settings, providers, ...(options.logger === undefined ? {} : { logger: options.logger as never }) });
+  // Tests change a fake's answers between calls, so the upstream cache and the providers' rate
+  // limits are off unless a test turns them on (CACHE=on, RATE_LIMITS=on).
+  const settings = loadSettings({ LOG_LEVEL: 'silent', CACHE: 'off', RATE_LIMITS: 'off', ...env }, providers);
+  const lines = options.logLines;
+  const logger =
+    lines !== undefined
+      ? { ...(loggerOptions(settings) as object), level: 'trace', stream: { write: (line: string) => void lines.push(line) } }
+      : options.logger;
+  const app = await buildApp({ settings, providers, ...(logger === undefined ? {} : { logger: logger as never }) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
