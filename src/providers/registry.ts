@@ -1,5 +1,8 @@
 // Every provider module the relay knows. Adding one is a folder under providers/ and a line here.
 import type { Provider } from '../core/provider.js';
 import { cybercrimeTracker } from './cybercrime-tracker/index.js';
+import { xforce } from './xforce/index.js';
+import { c1fapp } from './c1fapp/index.js';
+import { pulsedive } from './pulsedive/index.js';
 
-export const PROVIDERS: readonly Provider[] = [cybercrimeTracker];
+export const PROVIDERS: readonly Provider[] = [cybercrimeTracker, xforce, c1fapp, pulsedive];

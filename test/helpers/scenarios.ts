@@ -3,5 +3,7 @@
 import type { ProviderScenario } from './scenario.js';
 import { cybercrimeTrackerScenario } from '../../src/providers/cybercrime-tracker/test-support/scenario.js';
 import { c1fappScenario } from '../../src/providers/c1fapp/test-support/scenario.js';
+import { pulsediveScenario } from '../../src/providers/pulsedive/test-support/scenario.js';
+import { xforceScenario } from '../../src/providers/xforce/test-support/scenario.js';
 
-export const SCENARIOS: readonly ProviderScenario[] = [cybercrimeTrackerScenario, c1fappScenario];
+export const SCENARIOS: readonly ProviderScenario[] = [cybercrimeTrackerScenario, xforceScenario, pulsediveScenario, c1fappScenario];

@@ -1,0 +1,46 @@
+// Pulsedive (pulsedive.com): risk, risk factors, threats, feeds and Active DNS of ips, domains and urls.
+import { z } from 'zod';
+import { defineProvider } from '../../core/provider.js';
+import { setting } from '../../core/settings.js';
+import { checkHealth, fetchInfo, fetchLinks } from './client.js';
+import { DISPLAY_NAME } from './display-name.js';
+import { mapObservation, mapVerdict } from './mapping.js';
+import { browseLink, searchLink } from './refer.js';
+
+const settingsSchema = z.object({
+  PULSEDIVE_API_URL: setting.httpUrl('https://pulsedive.com/api/'),
+  PULSEDIVE_UI_URL: setting.httpUrl('https://pulsedive.com/'),
+});
+
+export const pulsedive = defineProvider({
+  id: 'pulsedive',
+  displayName: DISPLAY_NAME,
+  supportedTypes: ['ip', 'ipv6', 'domain', 'url'],
+  credentialsSchema: z.object({ key: z.string().min(1) }),
+  settingsSchema: settingsSchema.transform((env) => ({ apiUrl: env.PULSEDIVE_API_URL, uiUrl: env.PULSEDIVE_UI_URL })),
+
+  health: ({ http, config, credentials }) => checkHealth(http, config.apiUrl, credentials.key),
+
+  async deliberate({ http, config, credentials, now }, observable) {
+    const info = await fetchInfo(http, config.apiUrl, credentials.key, observable.value);
+    return info === undefined ? {} : mapVerdict(info, observable, now);
+  },
+
+  async observe({ http, config, credentials, now, entitiesLimit }, observable) {
+    // One round trip: the links are asked for alongside the indicator, not after it.
+    const [info, links] = await Promise.all([
+      fetchInfo(http, config.apiUrl, credentials.key, observable.value),
+      fetchLinks(http, config.apiUrl, credentials.key, observable.value),
+    ]);
+    if (info === undefined) return {};
+    return mapObservation(info, links, observable, { uiUrl: config.uiUrl, now, entitiesLimit });
+  },
+
+  async refer({ http, config, credentials }, observable) {
+    const info = await fetchInfo(http, config.apiUrl, credentials.key, observable.value);
+    const search = searchLink(config.uiUrl, observable);
+    return info === undefined ? [search] : [search, browseLink(config.uiUrl, observable, info.iid)];
+  },
+  // The browse link exists only for indicators Pulsedive knows, which takes a lookup.
+  referNeedsCredentials: true,
+});

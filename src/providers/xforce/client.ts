@@ -1,0 +1,71 @@
+// X-Force Exchange's HTTP calls (HTTP Basic with the token's key and password).
+import type { Observable } from '../../core/observables.js';
+import { parseJson, statusError, upstreamUrl, type Http, type UpstreamUrl } from '../../core/upstream.js';
+import { parseCollections, parseReport, parseResolutions, reportKind, type Collection, type Report, type Resolutions } from './answers.js';
+import { DISPLAY_NAME } from './display-name.js';
+
+export interface XforceCredentials {
+  key: string;
+  password: string;
+}
+
+export interface XforceConfig {
+  apiUrl: string;
+  uiUrl: string;
+}
+
+export interface XforceCall {
+  http: Http;
+  config: XforceConfig;
+  credentials: XforceCredentials;
+}
+
+/** X-Force answers these for a value it has nothing on (or cannot take): not an error for us. */
+const NOTHING_KNOWN = new Set([400, 404, 406]);
+
+/** Collections are looked up with the same path word as the report, except that ips use `ip`. */
+const LINKAGE_KINDS = { ip: 'ip', url: 'url', malware: 'malware' } as const;
+const REPORT_PATHS = { ip: 'ipr', url: 'url', malware: 'malware' } as const;
+
+function basicAuthorization(credentials: XforceCredentials): string {
+  return `Basic ${Buffer.from(`${credentials.key}:${credentials.password}`, 'utf8').toString('base64')}`;
+}
+
+/** The parsed answer, or undefined when X-Force knows nothing; other statuses are the contract's errors. */
+async function getJson(call: XforceCall, name: string, url: UpstreamUrl): Promise<unknown> {
+  const response = await call.http.request({ call: name, url, headers: { authorization: basicAuthorization(call.credentials) } });
+  if (NOTHING_KNOWN.has(response.status)) return undefined;
+  // 401 authorization error, 403 permission denied, 429 too many requests, 5xx unavailable.
+  if (response.status < 200 || response.status >= 300) throw statusError(response, DISPLAY_NAME);
+  return parseJson(response, DISPLAY_NAME);
+}
+
+export async function fetchReport(call: XforceCall, observable: Observable): Promise<Report | undefined> {
+  const kind = reportKind(observable.type);
+  const json = await getJson(call, 'report', upstreamUrl(call.config.apiUrl, [REPORT_PATHS[kind], observable.value]));
+  return json === undefined ? undefined : parseReport(kind, json);
+}
+
+/** DNS records of an ip, ipv6 or domain; urls and files have none to look up. */
+export async function fetchResolutions(call: XforceCall, observable: Observable): Promise<Resolutions | undefined> {
+  if (observable.type !== 'ip' && observable.type !== 'ipv6' && observable.type !== 'domain') return undefined;
+  const json = await getJson(call, 'resolve', upstreamUrl(call.config.apiUrl, ['resolve', observable.value]));
+  return json === undefined ? undefined : parseResolutions(json);
+}
+
+export async function fetchCollections(call: XforceCall, observable: Observable): Promise<Collection[] | undefined> {
+  const kind = LINKAGE_KINDS[reportKind(observable.type)];
+  const url = upstreamUrl(call.config.apiUrl, ['api', 'linkage', kind, observable.value], { maxpertype: '20' });
+  const json = await getJson(call, 'linkage', url);
+  return json === undefined ? undefined : parseCollections(json);
+}
+
+/** The subscription usage: cheap, and refused unless the key and password are good. */
+export async function checkHealth(call: XforceCall): Promise<void> {
+  const response = await call.http.request({
+    call: 'health',
+    url: upstreamUrl(call.config.apiUrl, ['all-subscriptions', 'usage']),
+    headers: { authorization: basicAuthorization(call.credentials) },
+  });
+  if (response.status < 200 || response.status >= 300) throw statusError(response, DISPLAY_NAME);
+}
