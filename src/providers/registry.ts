@@ -4,5 +4,6 @@ import { cybercrimeTracker } from './cybercrime-tracker/index.js';
 import { xforce } from './xforce/index.js';
 import { c1fapp } from './c1fapp/index.js';
 import { pulsedive } from './pulsedive/index.js';
+import { otx } from './otx/index.js';
 
-export const PROVIDERS: readonly Provider[] = [cybercrimeTracker, xforce, c1fapp, pulsedive];
+export const PROVIDERS: readonly Provider[] = [cybercrimeTracker, xforce, c1fapp, pulsedive, otx];

@@ -5,5 +5,6 @@ import { cybercrimeTrackerScenario } from '../../src/providers/cybercrime-tracke
 import { c1fappScenario } from '../../src/providers/c1fapp/test-support/scenario.js';
 import { pulsediveScenario } from '../../src/providers/pulsedive/test-support/scenario.js';
 import { xforceScenario } from '../../src/providers/xforce/test-support/scenario.js';
+import { otxScenario } from '../../src/providers/otx/test-support/scenario.js';
 
-export const SCENARIOS: readonly ProviderScenario[] = [cybercrimeTrackerScenario, xforceScenario, pulsediveScenario, c1fappScenario];
+export const SCENARIOS: readonly ProviderScenario[] = [cybercrimeTrackerScenario, xforceScenario, pulsediveScenario, otxScenario, c1fappScenario];

@@ -1,0 +1,66 @@
+// The parts of OTX's answers the module reads. Everything else in them is tolerated and ignored;
+// a missing field the module relies on is the contract's `key error`.
+import { z } from 'zod';
+import { keyError } from '../../core/errors.js';
+import { DISPLAY_NAME } from './display-name.js';
+
+const pulseSchema = z.object({
+  id: z.string().min(1),
+  name: z.string(),
+  description: z.string().nullish(),
+  author: z.object({ username: z.string().min(1) }),
+  tags: z.array(z.string()).nullish(),
+  TLP: z.string().nullish(),
+  created: z.string(),
+  modified: z.string().nullish(),
+  indicator_type_counts: z.record(z.unknown()),
+});
+
+const generalSchema = z.object({
+  base_indicator: z.object({ type: z.string().optional() }).nullish(),
+  pulse_info: z.object({ pulses: z.array(pulseSchema) }),
+});
+
+const pulseIndicatorSchema = z.object({
+  indicator: z.string(),
+  created: z.string(),
+  expiration: z.string().nullish(),
+});
+
+const pulseIndicatorsPageSchema = z.object({
+  results: z.array(pulseIndicatorSchema),
+  next: z.string().nullish(),
+});
+
+export type Pulse = z.infer<typeof pulseSchema>;
+export type PulseIndicator = z.infer<typeof pulseIndicatorSchema>;
+
+/** `/api/v1/indicators/<section>/<value>/general`: the pulses that list the observable. */
+export interface GeneralAnswer {
+  /** OTX's own type of the observable (`IPv4`, `FileHash-SHA256`, `URL`, …); absent when OTX has no pulse. */
+  baseIndicatorType: string | undefined;
+  pulses: Pulse[];
+}
+
+/** One page of `/api/v1/pulses/<id>/indicators`. */
+export interface PulseIndicatorsPage {
+  results: PulseIndicator[];
+  /** Whether OTX has a next page (its `next` link is never followed: we build page URLs ourselves). */
+  hasNext: boolean;
+}
+
+export function parseGeneralAnswer(json: unknown): GeneralAnswer {
+  const parsed = generalSchema.safeParse(json);
+  if (!parsed.success) throw keyError(DISPLAY_NAME);
+  const baseIndicatorType = parsed.data.base_indicator?.type;
+  const { pulses } = parsed.data.pulse_info;
+  // Without its base type no pulse can be checked; OTX leaves it out only when there is no pulse.
+  if (pulses.length > 0 && baseIndicatorType === undefined) throw keyError(DISPLAY_NAME);
+  return { baseIndicatorType, pulses };
+}
+
+export function parsePulseIndicatorsPage(json: unknown): PulseIndicatorsPage {
+  const parsed = pulseIndicatorsPageSchema.safeParse(json);
+  if (!parsed.success) throw keyError(DISPLAY_NAME);
+  return { results: parsed.data.results, hasNext: typeof parsed.data.next === 'string' && parsed.data.next !== '' };
+}

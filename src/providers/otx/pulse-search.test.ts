@@ -1,0 +1,160 @@
+// The bounded pulse search with pages served from memory: budget, fairness, concurrency, time.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RelayError, keyError, unavailable } from '../../core/errors.js';
+import type { Pulse, PulseIndicatorsPage } from './answers.js';
+import { searchPulses, type PulseSearchOptions } from './pulse-search.js';
+
+const VALUE = '203.0.113.45';
+
+function pulse(id: string): Pulse {
+  return { id, name: id, author: { username: 'someone' }, created: '2024-01-01T00:00:00', indicator_type_counts: { IPv4: 1 } };
+}
+
+/** A pulse of `pages` pages whose entry for VALUE is on page `matchOn` (never when undefined). */
+function pagesOf(pages: number, matchOn?: number): (page: number) => PulseIndicatorsPage | undefined {
+  return (page) => {
+    if (page > pages) return undefined;
+    const results = [{ indicator: `192.0.2.${page}`, created: '2024-01-01T00:00:00' }];
+    if (page === matchOn) results.push({ indicator: VALUE, created: `2024-01-0${page}T12:00:00` });
+    return { results, hasNext: page < pages };
+  };
+}
+
+function harness(shapes: Record<string, (page: number) => PulseIndicatorsPage | undefined>, overrides: Partial<PulseSearchOptions> = {}) {
+  const calls: string[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const options: PulseSearchOptions = {
+    maxCalls: 100,
+    concurrency: 10,
+    signal: new AbortController().signal,
+    timeoutMs: 10_000,
+    matches: (listed) => listed === VALUE,
+    async fetchPage(pulseId, page) {
+      calls.push(`${pulseId}:${page}`);
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight -= 1;
+      return shapes[pulseId]!(page);
+    },
+    ...overrides,
+  };
+  return { options, calls, maxInFlight: () => maxInFlight };
+}
+
+describe('searchPulses', () => {
+  test('each search stops at its first match, on whatever page it is', async () => {
+    const { options, calls } = harness({ a: pagesOf(5, 3), b: pagesOf(5, 1) });
+    const findings = await searchPulses([pulse('a'), pulse('b')], options);
+    assert.deepEqual(
+      findings.map((finding) => [finding.pulse.id, finding.indicator?.created]),
+      [
+        ['a', '2024-01-03T12:00:00'],
+        ['b', '2024-01-01T12:00:00'],
+      ],
+    );
+    assert.deepEqual(calls.sort(), ['a:1', 'a:2', 'a:3', 'b:1']);
+  });
+
+  test('a list without the value, or one OTX does not know, ends the search without a match', async () => {
+    const { options, calls } = harness({ a: pagesOf(2), gone: () => undefined });
+    const findings = await searchPulses([pulse('a'), pulse('gone')], options);
+    assert.deepEqual(
+      findings.map((finding) => finding.indicator),
+      [undefined, undefined],
+    );
+    assert.deepEqual(calls.sort(), ['a:1', 'a:2', 'gone:1']);
+  });
+
+  test('the call budget is shared, first pages first: a huge pulse cannot starve the others', async () => {
+    const { options, calls } = harness({ huge: pagesOf(1000), small: pagesOf(2, 2), tiny: pagesOf(1, 1) }, { maxCalls: 6, concurrency: 1 });
+    const findings = await searchPulses([pulse('huge'), pulse('small'), pulse('tiny')], options);
+    assert.equal(calls.length, 6);
+    assert.deepEqual(calls.slice(0, 3), ['huge:1', 'small:1', 'tiny:1']);
+    assert.ok(calls.includes('small:2'));
+    assert.deepEqual(
+      findings.map((finding) => finding.indicator !== undefined),
+      [false, true, true],
+    );
+  });
+
+  test('no budget, no call: every pulse is reported without its entry', async () => {
+    const { options, calls } = harness({ a: pagesOf(1, 1) }, { maxCalls: 0 });
+    const findings = await searchPulses([pulse('a')], options);
+    assert.deepEqual(calls, []);
+    assert.equal(findings[0]!.indicator, undefined);
+  });
+
+  test('no more page calls in flight than the bound', async () => {
+    const shapes = Object.fromEntries(Array.from({ length: 12 }, (_, index) => [`p${index}`, pagesOf(3, 3)]));
+    const { options, calls, maxInFlight } = harness(shapes, { concurrency: 4 });
+    const findings = await searchPulses(Object.keys(shapes).map(pulse), options);
+    assert.equal(calls.length, 36);
+    assert.equal(maxInFlight(), 4);
+    assert.ok(findings.every((finding) => finding.indicator !== undefined));
+  });
+
+  test('when the time is up, no page call starts and searching pulses end without their entry', async () => {
+    const { options, calls } = harness({ slow: pagesOf(1000), quick: pagesOf(1, 1) }, { timeoutMs: 150, concurrency: 1 });
+    const started = Date.now();
+    const findings = await searchPulses([pulse('slow'), pulse('quick')], options);
+    assert.ok(Date.now() - started < 1000);
+    assert.equal(findings[0]!.indicator, undefined);
+    assert.notEqual(findings[1]!.indicator, undefined);
+    const made = calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(calls.length, made, 'no call after the stop');
+  });
+
+  test('a page slower than the time left is not waited for', async () => {
+    const { options } = harness({ a: pagesOf(1, 1) }, { timeoutMs: 30 });
+    const slowOptions = { ...options, fetchPage: () => new Promise<PulseIndicatorsPage>((resolve) => setTimeout(() => resolve(pagesOf(1, 1)(1)!), 2000)) };
+    const started = Date.now();
+    const findings = await searchPulses([pulse('a')], slowOptions);
+    assert.ok(Date.now() - started < 1500);
+    assert.equal(findings[0]!.indicator, undefined);
+  });
+
+  test('once the request is aborted, no page call starts', async () => {
+    const controller = new AbortController();
+    const { options, calls } = harness({ a: pagesOf(1000) }, { signal: controller.signal });
+    const fetchPage = options.fetchPage;
+    const findings = await searchPulses([pulse('a')], {
+      ...options,
+      fetchPage: (pulseId, page) => {
+        if (page === 3) controller.abort();
+        return fetchPage(pulseId, page);
+      },
+    });
+    assert.deepEqual(calls, ['a:1', 'a:2', 'a:3']);
+    assert.equal(findings[0]!.indicator, undefined);
+  });
+
+  test('a failed page leaves that pulse without its entry and is reported; the others go on', async () => {
+    const failures: [string, string][] = [];
+    const { options } = harness(
+      {
+        broken: () => {
+          throw unavailable('AlienVault OTX');
+        },
+        fine: pagesOf(1, 1),
+      },
+      { onPageError: (failed, error) => failures.push([failed.id, error.code]) },
+    );
+    const findings = await searchPulses([pulse('broken'), pulse('fine')], options);
+    assert.deepEqual(failures, [['broken', 'service unavailable']]);
+    assert.equal(findings[0]!.indicator, undefined);
+    assert.notEqual(findings[1]!.indicator, undefined);
+  });
+
+  test('a changed page shape fails the search: the module is broken', async () => {
+    const { options } = harness({
+      changed: () => {
+        throw keyError('AlienVault OTX');
+      },
+    });
+    await assert.rejects(searchPulses([pulse('changed')], options), (error: unknown) => error instanceof RelayError && error.code === 'key error');
+  });
+});
