@@ -6,9 +6,12 @@ export interface Assessment {
   severity: Level;
 }
 
-/** No score is Unknown/Unknown; up to 3.9 Unknown/Low; up to 6.9 Suspicious/Medium; above, Malicious/High. */
+/**
+ * No score is Unknown/Unknown; up to 3.9 Unknown/Low; up to 6.9 Suspicious/Medium; above,
+ * Malicious/High. A score of 0 counts as no score, as in the original relay (X-Force scores start at 1).
+ */
 export function xforceScoreAssessment(score: number | null | undefined): Assessment {
-  if (score === null || score === undefined || Number.isNaN(score)) return { disposition: 'unknown', severity: 'Unknown' };
+  if (score === null || score === undefined || Number.isNaN(score) || score === 0) return { disposition: 'unknown', severity: 'Unknown' };
   if (score <= 3.9) return { disposition: 'unknown', severity: 'Low' };
   if (score <= 6.9) return { disposition: 'suspicious', severity: 'Medium' };
   return { disposition: 'malicious', severity: 'High' };

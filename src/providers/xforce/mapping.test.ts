@@ -67,7 +67,7 @@ describe('score and risk → disposition and severity', () => {
   test('the score bands of providers.md', () => {
     const cases: [number | null, string, string][] = [
       [null, 'unknown', 'Unknown'],
-      [0, 'unknown', 'Low'],
+      [0, 'unknown', 'Unknown'],
       [1, 'unknown', 'Low'],
       [3.9, 'unknown', 'Low'],
       [4, 'suspicious', 'Medium'],
