@@ -1,5 +1,6 @@
 // Pulsedive (pulsedive.com): risk, risk factors, threats, feeds and Active DNS of ips, domains and urls.
 import { z } from 'zod';
+import { RelayError } from '../../core/errors.js';
 import { defineProvider } from '../../core/provider.js';
 import { setting } from '../../core/settings.js';
 import { checkHealth, fetchInfo, fetchLinks } from './client.js';
@@ -36,9 +37,17 @@ export const pulsedive = defineProvider({
     return mapObservation(info, links, observable, { uiUrl: config.uiUrl, now, entitiesLimit });
   },
 
-  async refer({ http, config, credentials }, observable) {
-    const info = await fetchInfo(http, config.apiUrl, credentials.key, observable.value);
+  async refer({ http, config, credentials, log }, observable) {
     const search = searchLink(config.uiUrl, observable);
+    let info;
+    try {
+      info = await fetchInfo(http, config.apiUrl, credentials.key, observable.value);
+    } catch (error) {
+      // A bad key is worth telling; a provider hiccup only costs the browse link, never the search.
+      if (error instanceof RelayError && error.code === 'authorization error') throw error;
+      log.warn({ module: 'pulsedive', code: error instanceof RelayError ? error.code : 'unknown' }, 'refer lookup failed; search link only');
+      return [search];
+    }
     return info === undefined ? [search] : [search, browseLink(config.uiUrl, observable, info.iid)];
   },
   // The browse link exists only for indicators Pulsedive knows, which takes a lookup.

@@ -326,11 +326,20 @@ describe('the pulsedive module', () => {
       assert.equal(fake.requests.length, 0);
     });
 
-    test('a failed lookup is reported; the other observables keep their links', async () => {
+    test('a failed lookup costs only its browse link: the search link stays, the others keep theirs', async () => {
       fake.setHandler(failingFor(KNOWN_IP.value, { status: 503, body: {} }));
       const answer = await relay.post('/pulsedive/refer/observables', [KNOWN_DOMAIN, KNOWN_IP], auth);
-      assert.equal(error(answer.json).code, 'service unavailable');
-      assert.equal(answer.json.data.length, 2);
+      assert.equal(answer.json.errors, undefined);
+      const ids = answer.json.data.map((link: { id: string }) => link.id);
+      assert.equal(ids.length, 3);
+      assert.ok(ids.includes(`ref-pulsedive-search-ip-${encodeURIComponent(KNOWN_IP.value)}`));
+      assert.ok(!ids.includes(`ref-pulsedive-detail-ip-${encodeURIComponent(KNOWN_IP.value)}`));
+    });
+
+    test('a refused key in refer is reported', async () => {
+      fake.setHandler(failingFor(KNOWN_IP.value, { status: 401, body: {} }));
+      const answer = await relay.post('/pulsedive/refer/observables', [KNOWN_IP], auth);
+      assert.equal(error(answer.json).code, 'authorization error');
     });
   });
 });
