@@ -1,6 +1,8 @@
 // Entry point: settings from the environment (and .env), the app, the port, graceful shutdown.
 import 'dotenv/config';
+import cluster from 'node:cluster';
 import { buildApp } from './app.js';
+import { runPrimary } from './cluster.js';
 import { SettingsError, loadSettings } from './core/settings.js';
 import { PROVIDERS } from './providers/registry.js';
 
@@ -14,6 +16,10 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
       process.exit(1);
     }
     throw error;
+  }
+  if (settings.WORKERS > 1 && cluster.isPrimary) {
+    runPrimary(settings);
+    return;
   }
   const app = await buildApp({ settings });
   await app.listen({ port: settings.PORT, host: settings.HOST });

@@ -1,6 +1,7 @@
 // Verifies the `Authorization: Bearer <JWT>` of a request and returns the token's payload.
 // HS256 with SECRET_KEY, or RS256 with keys from JWKS_URL or from an allowed jwks_host only;
 // every other algorithm (`none` included) is refused.
+import { webcrypto } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { AUTH_MESSAGES, authorizationError } from './errors.js';
 
@@ -84,6 +85,16 @@ function verificationError(error: unknown): Error {
   return authorizationError(AUTH_MESSAGES.wrongJwksHost);
 }
 
+// Importing the secret for every request costs more than verifying the token; keep the last one.
+let hs256KeyCache: { secret: string; key: Promise<webcrypto.CryptoKey> } | undefined;
+function hs256Key(secret: string): Promise<webcrypto.CryptoKey> {
+  if (hs256KeyCache?.secret !== secret) {
+    const key = webcrypto.subtle.importKey('raw', Buffer.from(secret, 'utf8'), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    hs256KeyCache = { secret, key };
+  }
+  return hs256KeyCache.key;
+}
+
 /**
  * The verified payload. `audiences` are the module URLs this request may be addressed to; RS256
  * tokens must name one, HS256 tokens are checked only when they carry `aud`.
@@ -99,7 +110,7 @@ export async function verifyToken(
   try {
     if (alg === 'HS256') {
       if (settings.SECRET_KEY === undefined) throw authorizationError(AUTH_MESSAGES.wrongKey);
-      const key = new TextEncoder().encode(settings.SECRET_KEY);
+      const key = await hs256Key(settings.SECRET_KEY);
       const options = payload.aud === undefined ? { algorithms: ['HS256'] } : { algorithms: ['HS256'], audience: [...audiences] };
       return (await jwtVerify(token, key, options)).payload;
     }

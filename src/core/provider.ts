@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ObservableResult } from './bundle.js';
 import type { Observable } from './observables.js';
+import type { RateLimit } from './rate-limit.js';
 import type { Http } from './upstream.js';
 import type { ObservableType } from './validators.js';
 
@@ -48,6 +49,11 @@ export interface ProviderDefinition<Credentials = unknown, Config = unknown> {
   refer?(context: ProviderContext<Credentials, Config>, observable: Observable): Promise<ReferLink[]> | ReferLink[];
   /** Whether refer calls upstream and so needs the token (the others only build links). */
   referNeedsCredentials?: boolean;
+  /**
+   * Calls per credential the provider allows (its published free tier), as a token bucket;
+   * `RATE_LIMIT_<ID>` overrides it. Leave out when unknown: its 429s are still honoured.
+   */
+  rateLimit?: RateLimit;
 }
 
 // The registry holds providers of different credential/config types side by side.

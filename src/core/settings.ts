@@ -1,6 +1,8 @@
 // Every setting the relay reads, parsed once at start-up from an env object into one typed value.
 // A bad value stops start-up with a message naming the variable and what it accepts.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { parseRateLimit, type RateLimit } from './rate-limit.js';
 
 export class SettingsError extends Error {
   constructor(readonly problems: string[]) {
@@ -113,7 +115,30 @@ export const coreSettingsSchema = z.object({
   BODY_LIMIT_BYTES: setting.integer(1024, 1024 ** 3, 1024 * 1024),
   MAX_OBSERVABLES: setting.integer(1, 100_000, 1000),
   SHUTDOWN_TIMEOUT_MS: setting.integer(0, 600_000, 10_000),
+  CACHE: setting.boolean(true),
+  CACHE_TTL_SECONDS: setting.integer(0, 30 * 86_400, 300),
+  CACHE_MAX_ENTRIES: setting.integer(1, 10_000_000, 10_000),
+  CACHE_MAX_BYTES: setting.integer(1024, 16 * 1024 ** 3, 16 * 1024 * 1024),
+  REDIS_URL: z
+    .string()
+    .optional()
+    .refine((text) => text === undefined || /^rediss?:\/\/./.test(text.trim()), 'accepts a redis:// or rediss:// URL'),
+  RATE_LIMITS: setting.boolean(true),
+  WORKERS: z
+    .string()
+    .default('1')
+    .transform((text, ctx) => {
+      const value = text.trim().toLowerCase();
+      if (value === 'auto') return availableParallelism();
+      if (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 1024) return Number(value);
+      ctx.addIssue({ code: 'custom', message: 'accepts auto (one per core) or a whole number from 1 to 1024' });
+      return z.NEVER;
+    }),
   LOG_LEVEL: setting.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  /** `pretty` (pino-pretty, for development) or `json` (one line per event, for log shippers). */
+  LOG_FORMAT: setting.oneOf(['json', 'pretty'], 'json'),
+  /** When set, `GET /metrics` asks for `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().optional(),
 });
 
 export type CoreSettings = Omit<z.infer<typeof coreSettingsSchema>, 'PROVIDERS'> & { PROVIDERS: string[] };
@@ -121,19 +146,48 @@ export type CoreSettings = Omit<z.infer<typeof coreSettingsSchema>, 'PROVIDERS'>
 export interface Settings extends CoreSettings {
   /** Each mounted provider's own settings, parsed by the schema it declares. */
   providerSettings: Record<string, unknown>;
+  /** Per provider id: seconds its answers stay cached (`CACHE_TTL_SECONDS_<ID>`, else `CACHE_TTL_SECONDS`). */
+  cacheTtlSeconds: Record<string, number>;
+  /** Per provider id: its token bucket per credential (`RATE_LIMIT_<ID>`, else its default), null when off. */
+  rateLimits: Record<string, RateLimit | null>;
 }
 
 export interface ProviderSettingsSource {
   id: string;
   settingsSchema: z.ZodType<unknown, z.ZodTypeDef, unknown>;
+  rateLimit?: RateLimit;
 }
 
-// Never echo these values back in a message.
-const SECRET_NAMES = /SECRET|KEY|PASSWORD|TOKEN/;
+/** `CACHE_TTL_SECONDS` + `_XFORCE`, `_CYBERCRIME_TRACKER`, …: the id upper-cased, dashes to underscores. */
+export function perProviderName(prefix: string, id: string): string {
+  return `${prefix}_${id.toUpperCase().replace(/-/g, '_')}`;
+}
 
-function describeIssues(error: z.ZodError, env: Env): string[] {
+function perProviderSettings(env: Env, providers: readonly ProviderSettingsSource[], defaultTtl: number, rateLimitsOn: boolean, problems: string[]) {
+  const cacheTtlSeconds: Record<string, number> = {};
+  const rateLimits: Record<string, RateLimit | null> = {};
+  const ttlSchema = setting.integer(0, 30 * 86_400, defaultTtl);
+  for (const provider of providers) {
+    // Only mounted providers reach here: a bad value for an unmounted one is not worth refusing to start.
+    const ttlName = perProviderName('CACHE_TTL_SECONDS', provider.id);
+    const ttl = ttlSchema.safeParse(env[ttlName]);
+    if (ttl.success) cacheTtlSeconds[provider.id] = ttl.data;
+    else problems.push(...describeIssues(ttl.error, env, ttlName));
+    const limitName = perProviderName('RATE_LIMIT', provider.id);
+    const text = env[limitName];
+    const parsed = text === undefined ? (provider.rateLimit ?? null) : parseRateLimit(text);
+    if (parsed === undefined) problems.push(`${limitName} accepts <requests>/<seconds> (e.g. 60/60) or off (got ${JSON.stringify(text)})`);
+    rateLimits[provider.id] = rateLimitsOn ? (parsed ?? null) : null;
+  }
+  return { cacheTtlSeconds, rateLimits };
+}
+
+// Never echo these values back in a message (a Redis URL may carry a password).
+const SECRET_NAMES = /SECRET|KEY|PASSWORD|TOKEN|REDIS_URL/;
+
+function describeIssues(error: z.ZodError, env: Env, variable?: string): string[] {
   return error.issues.map((issue) => {
-    const name = String(issue.path[0] ?? '?');
+    const name = variable ?? String(issue.path[0] ?? '?');
     const value = env[name];
     const shown = value === undefined || SECRET_NAMES.test(name) ? '' : ` (got ${JSON.stringify(value)})`;
     return `${name} ${issue.message}${shown}`;
@@ -168,6 +222,9 @@ export function loadSettings(rawEnv: Env, providers: readonly ProviderSettingsSo
     else if (mounted.includes(provider.id)) problems.push(...describeIssues(parsed.error, env));
   }
 
+  const mountedProviders = providers.filter((provider) => mounted.includes(provider.id));
+  const perProvider = perProviderSettings(env, mountedProviders, core.data?.CACHE_TTL_SECONDS ?? 300, core.data?.RATE_LIMITS ?? true, problems);
+
   if (problems.length > 0 || !core.success) throw new SettingsError(problems);
-  return { ...core.data, PROVIDERS: mounted, providerSettings };
+  return { ...core.data, PROVIDERS: mounted, providerSettings, ...perProvider };
 }

@@ -1,6 +1,7 @@
 // Upstream HTTP for every provider: one keep-alive pool per provider (undici Agent), a time
 // limit per call, a cap on in-flight calls and on answer size, and every failure turned into
 // the contract's error codes. Redirects are never followed.
+import { setMaxListeners } from 'node:events';
 import { Agent, errors as undiciErrors } from 'undici';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { RelayError, keyError, sslError, tooManyRequests, unavailable } from './errors.js';
@@ -45,6 +46,25 @@ export interface Http {
   request(request: UpstreamRequest): Promise<UpstreamResponse>;
 }
 
+/** One relay request as the gate in front of a provider sees it. */
+export interface RequestScope {
+  signal: AbortSignal;
+  stats: CallStats;
+  /** A hash of the credential ('' without one). */
+  credentialScope: string;
+  /** Epoch milliseconds by which the relay answers (rate-limit waits must end well before). */
+  deadlineAt: number;
+  /** False for health checks: they always reach the provider. */
+  useCache: boolean;
+}
+
+export type SendUpstream = (request: UpstreamRequest, signal: AbortSignal) => Promise<UpstreamResponse>;
+
+/** Cache, single-flight and rate limits in front of a provider (cached-http.ts). */
+export interface UpstreamGate {
+  request(request: UpstreamRequest, scope: RequestScope, send: SendUpstream): Promise<UpstreamResponse>;
+}
+
 export interface UpstreamOptions {
   providerName: string;
   timeoutMs: number;
@@ -52,6 +72,8 @@ export interface UpstreamOptions {
   concurrency: number;
   /** Tests use a client whose TLS settings they control; production leaves this unset. */
   agent?: Agent;
+  /** Without one, every call goes upstream. */
+  gate?: UpstreamGate;
   onCall?: (record: UpstreamCallRecord) => void;
 }
 
@@ -129,22 +151,42 @@ export class UpstreamClient {
    * The client as one relay request uses it. `credentialScope` is a hash of the credential (never
    * the credential), so anything shared between requests can be kept apart per credential.
    */
-  forRequest(signal: AbortSignal, stats: CallStats, _credentialScope = ''): Http {
-    return {
-      request: (request) => {
-        stats.upstreamCalls += 1;
-        return this.request(request, signal);
-      },
+  forRequest(signal: AbortSignal, stats: CallStats, credentialScope = '', options: { deadlineAt?: number; useCache?: boolean } = {}): Http {
+    // Every call of the request listens to its signal while in flight; a request of 50
+    // observables has 50 such listeners, which is no leak, so Node need not warn about it.
+    setMaxListeners(0, signal);
+    const send: SendUpstream = (request, callSignal) => {
+      stats.upstreamCalls += 1;
+      return this.request(request, callSignal);
     };
+    const gate = this.options.gate;
+    if (gate === undefined) return { request: (request) => send(request, signal) };
+    const scope: RequestScope = {
+      signal,
+      stats,
+      credentialScope,
+      deadlineAt: options.deadlineAt ?? Number.POSITIVE_INFINITY,
+      useCache: options.useCache ?? true,
+    };
+    return { request: (request) => gate.request(request, scope, send) };
   }
 
   private async send(request: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamResponse> {
     const started = performance.now();
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    // A timer cleared when the call ends (not AbortSignal.timeout(), which lives on for the whole
+    // time limit, and under load holds thousands of finished calls' listeners in memory).
+    const call = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      call.abort();
+    }, this.options.timeoutMs);
+    const callerGone = (): void => call.abort();
+    signal?.addEventListener('abort', callerGone, { once: true });
+    const combined = call.signal;
     let outcome: number | string = 'error';
     try {
-      if (combined.aborted) throw new DOMException('aborted', 'AbortError');
+      if (combined.aborted || signal?.aborted === true) throw new DOMException('aborted', 'AbortError');
       const answer = await this.agent.request({
         origin: request.url.origin,
         path: request.url.path,
@@ -159,10 +201,12 @@ export class UpstreamClient {
       for (const [name, value] of Object.entries(answer.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       return { status: answer.statusCode, headers, body };
     } catch (error) {
-      const relayError = this.toRelayError(error, timeout.aborted);
+      const relayError = this.toRelayError(error, timedOut);
       outcome = relayError.code;
       throw relayError;
     } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', callerGone);
       this.options.onCall?.({
         provider: this.providerName,
         call: request.call,
@@ -212,7 +256,8 @@ export function parseJson(response: UpstreamResponse, providerName: string): unk
   }
 }
 
-function retryAfterSeconds(response: UpstreamResponse): number | undefined {
+/** The answer's Retry-After (seconds or an HTTP date) in whole seconds, when it has one. */
+export function retryAfterSeconds(response: UpstreamResponse): number | undefined {
   const header = response.headers['retry-after'];
   if (header === undefined) return undefined;
   const seconds = Number(header);

@@ -50,7 +50,12 @@ function drip(response: ServerResponse, body: string, everyMs: number): void {
   response.on('close', () => clearInterval(timer));
 }
 
-export async function startFakeUpstream(handler: FakeHandler = () => ({ status: 404, body: {} })): Promise<FakeUpstream> {
+export async function startFakeUpstream(
+  handler: FakeHandler = () => ({ status: 404, body: {} }),
+  // undici drops a socket whose server hints less than 2 s of keep-alive, so the benchmark asks for
+  // more: otherwise every call would open a new connection, which no real provider makes it do.
+  options: { keepAliveTimeoutMs?: number } = {},
+): Promise<FakeUpstream> {
   let current = handler;
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -86,7 +91,7 @@ export async function startFakeUpstream(handler: FakeHandler = () => ({ status: 
         });
     });
   });
-  server.keepAliveTimeout = 1000;
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -12,6 +12,9 @@ export const cybercrimeTracker = defineProvider({
   displayName: DISPLAY_NAME,
   supportedTypes: ['ip', 'url', 'domain'],
   credentialsSchema: null,
+  // No published limit (no key, one shared site): bursts of a Threat Response investigation pass,
+  // a sustained flood is slowed to 6 calls a second.
+  rateLimit: { requests: 60, perSeconds: 10 },
   settingsSchema: settingsSchema.transform((env) => ({ baseUrl: env.CYBERCRIME_TRACKER_URL })),
 
   health: ({ http, config }) => checkHealth(http, config.baseUrl),

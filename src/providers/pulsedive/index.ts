@@ -18,6 +18,9 @@ export const pulsedive = defineProvider({
   displayName: DISPLAY_NAME,
   supportedTypes: ['ip', 'ipv6', 'domain', 'url'],
   credentialsSchema: z.object({ key: z.string().min(1) }),
+  // Pulsedive's free tier allows about one call a second; as 60 a minute, an investigation's burst
+  // of lookups still goes through at once (RATE_LIMIT_PULSEDIVE overrides it for paid keys).
+  rateLimit: { requests: 60, perSeconds: 60 },
   settingsSchema: settingsSchema.transform((env) => ({ apiUrl: env.PULSEDIVE_API_URL, uiUrl: env.PULSEDIVE_UI_URL })),
 
   health: ({ http, config, credentials }) => checkHealth(http, config.apiUrl, credentials.key),

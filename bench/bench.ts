@@ -1,0 +1,358 @@
+// `npm run bench`: the relay in this process against every module's fake provider (SCENARIOS,
+// in a worker thread: bench/fake-providers.ts) with a fixed latency, all on 127.0.0.1. Prints
+// observe latency against the ideal (latency × the module's call depth), the module issues' own
+// figures, requests per second for refer and for observe with a cold and a warm cache, and peak
+// RSS. Figures are shown, not asserted; every loop is bounded in count and time. Flags:
+//   --latency N      fake provider latency in ms (default 100)
+//   --seconds N      length of each autocannon run (default 5)
+//   --connections N  autocannon connections (default 20)
+//   --upstream-concurrency N  the relays' UPSTREAM_CONCURRENCY (default: the setting's default)
+//   --quick          fewer latency runs, 1 s autocannon runs
+// Peak RSS is shown twice: this process (two relays, the fakes' thread, autocannon and tsx, as
+// sampled by process.memoryUsage()), and the built relay alone (dist/server.js in a child process,
+// read from /proc or ps) under observe load, which is what the < 150 MB target is about.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { arch, cpus, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import autocannon from 'autocannon';
+import type { Observable } from '../src/core/observables.js';
+import { startRelay, type RunningRelay } from '../test/helpers/relay.js';
+import type { ProviderScenario } from '../test/helpers/scenario.js';
+import { SCENARIOS } from '../test/helpers/scenarios.js';
+import { TEST_SECRET, hs256Token } from '../test/helpers/tokens.js';
+import type { FakeProvidersData } from './fake-providers.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    latency: { type: 'string', default: '100' },
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '20' },
+    'upstream-concurrency': { type: 'string' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const latencyMs = Math.min(10_000, Math.max(0, Number(flags.latency) || 0));
+const runSeconds = flags.quick ? 1 : Math.min(60, Math.max(1, Number(flags.seconds) || 5));
+const connections = Math.min(200, Math.max(1, Number(flags.connections) || 20));
+const latencyRuns = flags.quick ? 3 : 5;
+const warmUpRuns = flags.quick ? 3 : 6;
+const SIZES = [1, 10, 50];
+// The module issues' own targets: that many observables within that many ms.
+const ISSUE_FIGURES: Record<string, { observables: number; budgetMs: number; note: string }> = {
+  xforce: { observables: 20, budgetMs: 250, note: '20 X-Force observables' },
+  pulsedive: { observables: 20, budgetMs: 250, note: '20 Pulsedive observables' },
+  otx: { observables: 10, budgetMs: 500, note: '10 OTX observables, each in 5 pulses of 3 pages' },
+};
+const WARM_OBSERVABLES = 100;
+const COLD_OBSERVABLES = 2000;
+
+let peakRss = process.memoryUsage().rss;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 50);
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+const round = (value: number) => Math.round(value);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function table(headers: string[], rows: (string | number)[][]): void {
+  const cells = [headers, ...rows.map((row) => row.map(String))];
+  const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
+  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ');
+  console.log(line(headers));
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of cells.slice(1)) console.log(line(row));
+  console.log('');
+}
+
+interface Module {
+  scenario: ProviderScenario;
+  url: string;
+  headers: Record<string, string>;
+  /** Requests its fake has received so far. */
+  calls(): number;
+}
+
+interface FakeProviders {
+  modules: Module[];
+  close(): Promise<void>;
+}
+
+async function startFakeProviders(): Promise<FakeProviders> {
+  const counters = new SharedArrayBuffer(4 * SCENARIOS.length);
+  const counts = new Int32Array(counters);
+  const data: FakeProvidersData = { latencyMs, counters };
+  const worker = new Worker(new URL('./fake-providers-thread.mjs', import.meta.url), { workerData: data });
+  const urls = await new Promise<string[]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the fake providers did not start')), 30_000);
+    worker.once('error', reject);
+    worker.once('message', (message: { urls: string[] }) => {
+      clearTimeout(timer);
+      resolve(message.urls);
+    });
+  });
+  const modules = await Promise.all(
+    SCENARIOS.map(async (scenario, index) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (scenario.credentials !== null) headers.authorization = `Bearer ${await hs256Token(scenario.credentials)}`;
+      return { scenario, url: urls[index]!, headers, calls: () => Atomics.load(counts, index) };
+    }),
+  );
+  return {
+    modules,
+    async close() {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.postMessage('close');
+      await Promise.race([exited, sleep(5000).then(() => worker.terminate())]);
+    },
+  };
+}
+
+function relayEnv(modules: Module[]): Record<string, string> {
+  const env: Record<string, string> = {
+    PROVIDERS: modules.map(({ scenario }) => scenario.providerId).join(','),
+    SECRET_KEY: TEST_SECRET,
+    // The benchmark measures the relay, not the providers' quotas.
+    RATE_LIMITS: 'off',
+  };
+  if (flags['upstream-concurrency'] !== undefined) env.UPSTREAM_CONCURRENCY = flags['upstream-concurrency'];
+  for (const { scenario, url } of modules) Object.assign(env, scenario.envFor(url));
+  return env;
+}
+
+/** Calls still in flight when a run ends reach the fake afterwards: wait until it is quiet (bounded). */
+async function settled(module: Module): Promise<void> {
+  for (let tries = 0, last = -1; tries < 40 && module.calls() !== last; tries += 1) {
+    last = module.calls();
+    await sleep(Math.max(100, latencyMs * 2));
+  }
+}
+
+interface Observed {
+  ms: number;
+  upstreamCalls: number;
+  errors: string[];
+}
+
+async function observe(relay: RunningRelay, module: Module, observables: Observable[]): Promise<Observed> {
+  const before = module.calls();
+  const started = performance.now();
+  const answer = await relay.post(`/${module.scenario.providerId}/observe/observables`, observables, module.headers);
+  const ms = performance.now() - started;
+  const errors = Array.isArray(answer.json?.errors) ? answer.json.errors.map((error: { code: string }) => error.code) : [];
+  return { ms, upstreamCalls: module.calls() - before, errors };
+}
+
+async function observeRuns(relay: RunningRelay, module: Module, size: number): Promise<{ ms: number; upstreamCalls: number; result: (target: number) => string }> {
+  const runs: Observed[] = [];
+  for (let run = 0; run < latencyRuns; run += 1) runs.push(await observe(relay, module, module.scenario.observables(size)));
+  const ms = median(runs.map((run) => run.ms));
+  const errors = [...new Set(runs.flatMap((run) => run.errors))];
+  return { ms, upstreamCalls: runs[0]!.upstreamCalls, result: (target) => (errors.length > 0 ? `errors: ${errors.join(', ')}` : ms <= target ? 'pass' : 'FAIL') };
+}
+
+async function latencyTable(relay: RunningRelay, modules: Module[]): Promise<void> {
+  console.log(`Observe latency, cold (CACHE=off), fake latency ${latencyMs} ms; median of ${latencyRuns}; target 1.3 × ideal + 20 ms`);
+  const rows: (string | number)[][] = [];
+  for (const module of modules) {
+    const ideal = latencyMs * module.scenario.callDepth;
+    const target = 1.3 * ideal + 20;
+    // Warm-up: connections to the fake, and the JIT (the first lookups run unoptimised code).
+    for (let run = 0; run < warmUpRuns; run += 1) await observe(relay, module, module.scenario.observables(50));
+    for (const size of SIZES) {
+      const figures = await observeRuns(relay, module, size);
+      rows.push([module.scenario.providerId, size, module.scenario.callDepth, ideal, round(target), round(figures.ms), figures.upstreamCalls, figures.result(target)]);
+    }
+  }
+  table(['module', 'observables', 'call depth', 'ideal ms', 'target ms', 'observed ms', 'upstream calls', 'result'], rows);
+}
+
+async function issueFigures(relay: RunningRelay, modules: Module[]): Promise<void> {
+  console.log(`The module issues' figures (fake latency ${latencyMs} ms, cold)`);
+  const rows: (string | number)[][] = [];
+  for (const [id, figure] of Object.entries(ISSUE_FIGURES)) {
+    const module = modules.find(({ scenario }) => scenario.providerId === id);
+    if (module === undefined) {
+      rows.push([figure.note, `< ${figure.budgetMs}`, '-', '-', 'not in SCENARIOS yet']);
+      continue;
+    }
+    const figures = await observeRuns(relay, module, figure.observables);
+    rows.push([figure.note, `< ${figure.budgetMs}`, round(figures.ms), figures.upstreamCalls, figures.result(figure.budgetMs)]);
+  }
+  table(['case', 'budget ms', 'observed ms', 'upstream calls', 'result'], rows);
+}
+
+/** One request per observable, cycling through `count` distinct ones of the module. */
+function cyclingRequest(module: Module, endpoint: string, count: number, onBody?: (body: string) => void, start = 0): autocannon.Request {
+  const bodies = module.scenario.observables(count).map((observable) => JSON.stringify([observable]));
+  let next = start;
+  return {
+    method: 'POST',
+    path: `/${module.scenario.providerId}/${endpoint}/observables`,
+    headers: module.headers,
+    setupRequest: (request) => {
+      request.body = bodies[next % bodies.length]!;
+      next += 1;
+      return request;
+    },
+    ...(onBody === undefined ? {} : { onResponse: (_status: number, body: string) => onBody(body) }),
+  };
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  answersWithErrors: number;
+  upstreamCalls: number;
+}
+
+async function load(relay: RunningRelay, module: Module, endpoint: string, count: number): Promise<Load> {
+  let answersWithErrors = 0;
+  // A short unmeasured run first, so the JIT has compiled this endpoint's path.
+  await autocannon({ url: relay.url, connections, amount: connections * 10, requests: [cyclingRequest(module, endpoint, count)] });
+  await settled(module);
+  const before = module.calls();
+  const result = await autocannon({
+    url: relay.url,
+    connections,
+    duration: runSeconds,
+    // Offset past the warm-up's values, so a cold run does not meet them again.
+    requests: [cyclingRequest(module, endpoint, count, (body) => void (body.includes('"errors"') && (answersWithErrors += 1)), connections * 10)],
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, answersWithErrors, upstreamCalls: module.calls() - before };
+}
+
+async function throughputTable(cold: RunningRelay, warm: RunningRelay, modules: Module[]): Promise<void> {
+  console.log(`Requests per second (autocannon, ${connections} connections, ${runSeconds} s each, loopback); target warm ≥ 0.5 × refer with 0 upstream calls`);
+  const rows: (string | number)[][] = [];
+  for (const module of modules) {
+    // Fill the warm relay's cache first, so the measured run finds every answer there.
+    for (const observable of module.scenario.observables(WARM_OBSERVABLES)) await warm.post(`/${module.scenario.providerId}/observe/observables`, [observable], module.headers);
+    const refer = await load(cold, module, 'refer', WARM_OBSERVABLES);
+    const coldObserve = await load(cold, module, 'observe', COLD_OBSERVABLES);
+    const warmObserve = await load(warm, module, 'observe', WARM_OBSERVABLES);
+    const ratio = warmObserve.rps / Math.max(1, refer.rps);
+    const verdict = warmObserve.upstreamCalls === 0 && ratio >= 0.5 ? 'pass' : 'FAIL';
+    const runs: [string, Load, string][] = [
+      ['refer', refer, ''],
+      ['observe cold (CACHE=off)', coldObserve, ''],
+      ['observe warm', warmObserve, `${verdict} (${ratio.toFixed(2)} × refer)`],
+    ];
+    for (const [name, figures, result] of runs) {
+      rows.push([module.scenario.providerId, name, round(figures.rps), figures.p50, figures.p99, figures.upstreamCalls, figures.answersWithErrors, result]);
+    }
+  }
+  table(['module', 'run', 'req/s', 'p50 ms', 'p99 ms', 'upstream calls', 'answers with errors', 'result'], rows);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function processRss(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (match !== null) return Number(match[1]) * 1024;
+  } catch {
+    // Not Linux: ask ps.
+  }
+  try {
+    return Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim()) * 1024 || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The newest source file that goes into dist/ (tests and test support do not). */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const stat = statSync(path);
+    if (stat.isDirectory()) newest = Math.max(newest, name === 'test-support' ? 0 : newestSource(path));
+    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) newest = Math.max(newest, stat.mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The built relay in its own process under observe load on every module (cold: distinct values
+ * that fill its cache; then warm), its RSS sampled throughout. Undefined when dist/ is missing.
+ */
+async function relayProcessPeakRss(modules: Module[]): Promise<{ peak: number; note: string } | undefined> {
+  if (!existsSync('dist/server.js')) return undefined;
+  const note = statSync('dist/server.js').mtimeMs < newestSource('src') ? ' (dist/ is older than src/: npm run build)' : '';
+  const port = await freePort();
+  const env = { ...relayEnv(modules), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  const child = spawn(process.execPath, ['dist/server.js'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  let peak = 0;
+  const sample = setInterval(() => {
+    if (child.pid !== undefined) peak = Math.max(peak, processRss(child.pid) ?? 0);
+  }, 50);
+  try {
+    let ready = false;
+    for (let tries = 0; tries < 100 && !ready; tries += 1) {
+      await sleep(200);
+      ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (response) => response.ok,
+        () => false,
+      );
+    }
+    if (!ready) throw new Error('the built relay did not become ready');
+    const url = `http://127.0.0.1:${port}`;
+    await autocannon({ url, connections, duration: runSeconds * 2, requests: modules.map((module) => cyclingRequest(module, 'observe', COLD_OBSERVABLES)) });
+    await autocannon({ url, connections, duration: runSeconds, requests: modules.map((module) => cyclingRequest(module, 'observe', WARM_OBSERVABLES)) });
+    return { peak, note };
+  } finally {
+    clearInterval(sample);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
+  }
+}
+
+async function main(): Promise<void> {
+  const cpu = cpus();
+  console.log(`ctr-relay benchmark: Node ${process.version}, ${platform()} ${release()} ${arch()}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${round(totalmem() / 1024 ** 3)} GB RAM`);
+  console.log(`modules: ${SCENARIOS.map((scenario) => scenario.providerId).join(', ')}; relay and load generator in this thread, fake providers in a worker thread\n`);
+
+  const fakes = await startFakeProviders();
+  const { modules } = fakes;
+  const cold = await startRelay({ ...relayEnv(modules), CACHE: 'off' });
+  const warm = await startRelay({ ...relayEnv(modules), CACHE: 'on' });
+  try {
+    await latencyTable(cold, modules);
+    await issueFigures(cold, modules);
+    await throughputTable(cold, warm, modules);
+    clearInterval(sampler);
+    console.log(`Peak RSS of this process (2 relays, the fakes' thread, autocannon, tsx): ${round(peakRss / 1024 ** 2)} MB`);
+    const relay = await relayProcessPeakRss(modules);
+    if (relay === undefined) console.log('Peak RSS of the built relay: not measured (no dist/server.js: npm run build)');
+    else {
+      const peakMb = round(relay.peak / 1024 ** 2);
+      console.log(`Peak RSS of the built relay under observe load (own process): ${peakMb} MB (target < 150 MB): ${peakMb < 150 ? 'pass' : 'FAIL'}${relay.note}`);
+    }
+  } finally {
+    clearInterval(sampler);
+    await cold.close();
+    await warm.close();
+    await fakes.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

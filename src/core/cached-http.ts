@@ -1,0 +1,152 @@
+// What stands between a relay request and a provider: the cache, single-flight, the token bucket
+// and the provider's own 429 cool-down. UpstreamClient.forRequest() routes every call through the
+// module's gate; the client behind it keeps the in-flight bound and the per-call time limit.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { MemoryCacheStore } from './cache/memory-store.js';
+import { connectRedis } from './cache/redis-connection.js';
+import { RedisCacheStore } from './cache/redis-store.js';
+import type { CacheStore } from './cache/store.js';
+import { unavailable } from './errors.js';
+import { LocalRateLimitState, RateLimiter, type RateLimit } from './rate-limit.js';
+import { RedisRateLimitState } from './rate-limit-redis.js';
+import type { Settings } from './settings.js';
+import { SingleFlight } from './single-flight.js';
+import { retryAfterSeconds, type RequestScope, type SendUpstream, type UpstreamGate, type UpstreamRequest, type UpstreamResponse } from './upstream.js';
+
+// Data, and the statuses the providers use for "nothing known": both worth keeping. Never
+// 401/403 (a fixed key must work at once), 429 (handled by the cool-down) or 5xx.
+const CACHED_STATUSES = new Set([400, 404, 406]);
+// The only headers a provider reads from an answer; nothing else (cookies above all) is kept.
+const KEPT_HEADERS = ['content-type', 'link'];
+
+export function isCacheable(status: number): boolean {
+  return (status >= 200 && status < 300) || CACHED_STATUSES.has(status);
+}
+
+/**
+ * The cache and single-flight key: provider, credential scope, method, origin, path, headers and
+ * body, hashed. Pulsedive's key travels in the query and C1fApp's in the body, so only a hash may
+ * ever be stored.
+ */
+export function cacheKey(providerId: string, credentialScope: string, request: UpstreamRequest): string {
+  const headers = Object.entries(request.headers ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const material = JSON.stringify([providerId, credentialScope, request.method ?? 'GET', request.url.origin, request.url.path, headers, request.body ?? '']);
+  return `${providerId}:${createHash('sha256').update(material).digest('hex')}`;
+}
+
+function kept(response: UpstreamResponse): UpstreamResponse {
+  const headers: Record<string, string | undefined> = {};
+  for (const name of KEPT_HEADERS) if (response.headers[name] !== undefined) headers[name] = response.headers[name];
+  return { status: response.status, headers, body: response.body };
+}
+
+export interface GateOptions {
+  providerId: string;
+  providerName: string;
+  /** Undefined when CACHE=off. */
+  cache: CacheStore | undefined;
+  ttlSeconds: number;
+  limiter: RateLimiter;
+  /** Null when the provider has no limit (or RATE_LIMIT_<ID>=off). */
+  rateLimit: RateLimit | null;
+}
+
+/** Until calls have been timed: what one call is assumed to take when deciding whether a wait fits. */
+const FIRST_CALL_ESTIMATE_MS = 1000;
+
+export class ProviderGate implements UpstreamGate {
+  private readonly flights = new SingleFlight<UpstreamResponse>();
+  private typicalCallMs = FIRST_CALL_ESTIMATE_MS;
+
+  constructor(private readonly options: GateOptions) {}
+
+  async request(request: UpstreamRequest, scope: RequestScope, send: SendUpstream): Promise<UpstreamResponse> {
+    const { providerId, providerName } = this.options;
+    // Health checks prove the credentials now: no cache, and no sharing another caller's call.
+    if (!scope.useCache) return this.call(request, scope, send, undefined, scope.signal);
+
+    const key = cacheKey(providerId, scope.credentialScope, request);
+    const cache = this.options.ttlSeconds > 0 ? this.options.cache : undefined;
+    const hit = await cache?.get(key);
+    if (hit !== undefined) {
+      scope.stats.cacheHits += 1;
+      return hit;
+    }
+    const joined = this.flights.run(key, scope.signal, () => unavailable(providerName), (signal) => this.call(request, scope, send, cache === undefined ? undefined : key, signal));
+    // Answered without a call of its own: for the request's summary, as good as a cache hit.
+    if (joined.shared) scope.stats.cacheHits += 1;
+    return joined.result;
+  }
+
+  /** The bucket a call spends from: one per provider and credential. */
+  private bucket(scope: RequestScope): string {
+    return `${this.options.providerId}:${scope.credentialScope}`;
+  }
+
+  private async call(request: UpstreamRequest, scope: RequestScope, send: SendUpstream, key: string | undefined, signal: AbortSignal): Promise<UpstreamResponse> {
+    const { limiter, rateLimit, providerName, cache, ttlSeconds } = this.options;
+    // `key` is set only when the answer may be cached.
+    const bucket = this.bucket(scope);
+    // Wait for a token only if the call can still finish before the deadline once it has one.
+    const maxWaitMs = scope.deadlineAt - Date.now() - this.typicalCallMs;
+    await limiter.admit(bucket, rateLimit, maxWaitMs, signal, providerName);
+
+    const started = performance.now();
+    const response = await send(request, signal);
+    this.typicalCallMs = 0.8 * this.typicalCallMs + 0.2 * (performance.now() - started);
+
+    if (response.status === 429) {
+      const seconds = retryAfterSeconds(response);
+      if (seconds !== undefined) await limiter.coolDown(bucket, seconds);
+    } else if (key !== undefined && cache !== undefined && isCacheable(response.status)) {
+      await cache.set(key, kept(response), ttlSeconds);
+    }
+    return response;
+  }
+}
+
+/** The shared state behind every module's gate: the cache store, the limiter, the Redis connection. */
+export interface GateResources {
+  cache: CacheStore | undefined;
+  limiter: RateLimiter;
+  redis: Redis | undefined;
+  gateFor(provider: { id: string; displayName: string }): ProviderGate;
+  close(): Promise<void>;
+}
+
+export async function openGateResources(settings: Settings, onError: (error: unknown) => void): Promise<GateResources> {
+  const redis = settings.REDIS_URL === undefined ? undefined : await connectRedis(settings.REDIS_URL, onError);
+  let cache: CacheStore | undefined;
+  if (settings.CACHE) {
+    cache =
+      redis === undefined
+        ? new MemoryCacheStore({ maxEntries: settings.CACHE_MAX_ENTRIES, maxBytes: settings.CACHE_MAX_BYTES })
+        : new RedisCacheStore(redis, onError);
+  }
+  const limiter = new RateLimiter(redis === undefined ? new LocalRateLimitState() : new RedisRateLimitState(redis, onError));
+  // Workers without Redis each keep their own buckets: each gets its share of the provider's limit.
+  const share = redis === undefined ? settings.WORKERS : 1;
+
+  return {
+    cache,
+    limiter,
+    redis,
+    gateFor(provider) {
+      const limit = settings.rateLimits[provider.id] ?? null;
+      return new ProviderGate({
+        providerId: provider.id,
+        providerName: provider.displayName,
+        cache,
+        ttlSeconds: settings.cacheTtlSeconds[provider.id] ?? settings.CACHE_TTL_SECONDS,
+        limiter,
+        rateLimit: limit === null ? null : { requests: limit.requests / share, perSeconds: limit.perSeconds },
+      });
+    },
+    async close() {
+      await cache?.close();
+      await limiter.close();
+      if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

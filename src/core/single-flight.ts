@@ -1,0 +1,73 @@
+// Concurrent identical upstream calls share one request. The shared call is not tied to the
+// first caller: it is aborted only when every caller waiting for it has gone (deadline passed or
+// client disconnected), so one impatient caller cannot fail the others.
+
+interface Flight<T> {
+  promise: Promise<T>;
+  controller: AbortController;
+  waiters: number;
+}
+
+export interface Joined<T> {
+  /** Whether another caller's call was joined (no upstream call of this caller's own). */
+  shared: boolean;
+  result: Promise<T>;
+}
+
+export class SingleFlight<T> {
+  private readonly flights = new Map<string, Flight<T>>();
+
+  /**
+   * `work(signal)` once per `key` at a time. The caller's `signal` aborting rejects its own wait
+   * with `onAbort()`; the work is aborted when no caller is left.
+   */
+  run(key: string, signal: AbortSignal, onAbort: () => Error, work: (signal: AbortSignal) => Promise<T>): Joined<T> {
+    let flight = this.flights.get(key);
+    const shared = flight !== undefined;
+    if (flight === undefined) {
+      const controller = new AbortController();
+      const started: Flight<T> = { promise: Promise.resolve().then(() => work(controller.signal)), controller, waiters: 0 };
+      started.promise
+        .finally(() => {
+          if (this.flights.get(key) === started) this.flights.delete(key);
+        })
+        .catch(() => undefined);
+      this.flights.set(key, started);
+      flight = started;
+    }
+    const current = flight;
+    current.waiters += 1;
+    const result = new Promise<T>((resolve, reject) => {
+      const leave = (): void => {
+        current.waiters -= 1;
+        if (current.waiters === 0) {
+          current.controller.abort();
+          // Later callers start afresh rather than join a call being torn down.
+          if (this.flights.get(key) === current) this.flights.delete(key);
+        }
+        reject(onAbort());
+      };
+      if (signal.aborted) {
+        leave();
+        return;
+      }
+      signal.addEventListener('abort', leave, { once: true });
+      current.promise.then(
+        (value) => {
+          signal.removeEventListener('abort', leave);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', leave);
+          reject(error);
+        },
+      );
+    });
+    return { shared, result };
+  }
+
+  /** Calls in flight now: for tests and diagnostics. */
+  get size(): number {
+    return this.flights.size;
+  }
+}
