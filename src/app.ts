@@ -1,10 +1,16 @@
 // buildApp(): the Fastify server with every mounted module, kept apart from the file that
 // listens so tests (and the CLI) build the same app.
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Agent } from 'undici';
 import { KeySets } from './core/auth.js';
+import type { CacheStore } from './core/cache/store.js';
+import { openGateResources, type GateResources } from './core/cached-http.js';
 import { RelayError, toRelayError, watchdogError } from './core/errors.js';
+import { RelayMetrics, measuredGate, registerMetricsRoute } from './core/metrics.js';
+import { documented, moduleRouteSchema, registerOpenApi, serverRouteSchemas, type DocumentedEndpoint } from './core/openapi.js';
 import type { Provider } from './core/provider.js';
 import { ModuleRelay, type Endpoint, type MountedModule } from './core/relay.js';
 import type { Settings } from './core/settings.js';
@@ -21,13 +27,67 @@ export interface AppOptions {
 }
 
 export interface RelayApp extends FastifyInstance {
-  relay: { shuttingDown: boolean; modules: MountedModule[] };
+  relay: { shuttingDown: boolean; modules: MountedModule[]; metrics: RelayMetrics; cache: CacheStore | undefined };
 }
 
-const REDACT = ['req.headers.authorization', 'headers.authorization', 'authorization', '*.password', '*.key', '*.SECRET_KEY'];
+// Credentials never reach a log line; these paths are a second line of defence.
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers["x-otx-api-key"]',
+  'headers.authorization',
+  'authorization',
+  'credentials',
+  '*.credentials',
+  '*.password',
+  '*.key',
+  '*.token',
+  '*.SECRET_KEY',
+  '*.METRICS_TOKEN',
+];
 
-export function loggerOptions(settings: Settings): FastifyServerOptions['logger'] {
-  return { level: settings.LOG_LEVEL, redact: { paths: REDACT, censor: '[redacted]' } };
+/** pino options: JSON lines (or pino-pretty when LOG_FORMAT=pretty), credentials redacted. */
+export function loggerOptions(settings: Pick<Settings, 'LOG_LEVEL' | 'LOG_FORMAT'>): FastifyServerOptions['logger'] {
+  const options = { level: settings.LOG_LEVEL, redact: { paths: REDACT, censor: '[redacted]' } };
+  if (settings.LOG_FORMAT !== 'pretty') return options;
+  return { ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard', ignore: 'pid,hostname' } } };
+}
+
+/** One upstream client per mounted provider; its calls are counted in `metrics` when given. */
+export function mountModules(
+  settings: Settings,
+  providers: readonly Provider[],
+  options: { agent?: Agent; metrics?: RelayMetrics; gates?: GateResources } = {},
+): MountedModule[] {
+  return settings.PROVIDERS.map((id) => {
+    const provider = providers.find((candidate) => candidate.id === id);
+    if (provider === undefined) throw new Error(`Unknown provider ${id}; known: ${providers.map((p) => p.id).join(', ')}`);
+    const { metrics, gates } = options;
+    const gate = gates?.gateFor(provider);
+    const client = new UpstreamClient({
+      providerName: provider.displayName,
+      timeoutMs: settings.UPSTREAM_TIMEOUT_MS,
+      maxBodyBytes: settings.UPSTREAM_MAX_BODY_BYTES,
+      concurrency: settings.UPSTREAM_CONCURRENCY,
+      gate: gate === undefined || metrics === undefined ? gate : measuredGate(gate, provider.id, metrics, { cacheEnabled: gates?.cache !== undefined }),
+      ...(options.agent === undefined ? {} : { agent: options.agent }),
+      ...(metrics === undefined ? {} : { onCall: (record) => metrics.recordUpstreamCall(provider.id, record) }),
+    });
+    return { provider, config: settings.providerSettings[id], client };
+  });
+}
+
+/** Requests Node could not parse (headers too large, malformed): the contract's shape, then close. */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const message = status === 431 ? 'The request headers are too large.' : 'The request could not be read.';
+  const body = JSON.stringify({ errors: [{ type: 'fatal', code: 'invalid argument', message }] });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export async function buildApp(options: AppOptions): Promise<RelayApp> {
@@ -41,21 +101,27 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
+    // Room for large tokens to reach the auth check and get its error; beyond this, 431.
+    http: { maxHeaderSize: 32 * 1024 },
+    clientErrorHandler: answerClientError,
   }) as unknown as RelayApp;
 
-  const modules: MountedModule[] = settings.PROVIDERS.map((id) => {
-    const provider = providers.find((candidate) => candidate.id === id);
-    if (provider === undefined) throw new Error(`Unknown provider ${id}; known: ${providers.map((p) => p.id).join(', ')}`);
-    const client = new UpstreamClient({
-      providerName: provider.displayName,
-      timeoutMs: settings.UPSTREAM_TIMEOUT_MS,
-      maxBodyBytes: settings.UPSTREAM_MAX_BODY_BYTES,
-      concurrency: settings.UPSTREAM_CONCURRENCY,
-      ...(options.agent === undefined ? {} : { agent: options.agent }),
-    });
-    return { provider, config: settings.providerSettings[id], client };
+  const metrics = new RelayMetrics();
+  // Redis or cache trouble degrades to calling the provider; say so, but not once per lookup.
+  let lastStoreWarning = 0;
+  const gates = await openGateResources(settings, (error) => {
+    if (Date.now() - lastStoreWarning < 10_000) return;
+    lastStoreWarning = Date.now();
+    app.log.warn({ err: error }, 'cache or rate-limit store failing; calling providers without it');
   });
-  app.decorate('relay', { shuttingDown: false, modules });
+  const modules = mountModules(settings, providers, { ...(options.agent === undefined ? {} : { agent: options.agent }), metrics, gates });
+  app.decorate('relay', { shuttingDown: false, modules, metrics, cache: gates.cache });
+  // Before any route: the generator records the routes added after it.
+  await registerOpenApi(app, {
+    title: PACKAGE_NAME,
+    version: PACKAGE_VERSION,
+    description: 'Threat-intelligence relay for Cisco Threat Response / XDR. Each module is mounted under its id.',
+  });
 
   // Bodies are parsed by the relay itself whatever their content type (Threat Response and curl
   // differ), so that every malformed body gets the contract's error.
@@ -100,13 +166,13 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
   });
 
   const keySets = new KeySets();
-  app.get('/', async () => ({
+  app.get('/', documented(serverRouteSchemas.root), async () => ({
     name: PACKAGE_NAME,
     version: PACKAGE_VERSION,
     modules: modules.map(({ provider }) => ({ id: provider.id, name: provider.displayName, path: `/${provider.id}` })),
   }));
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', documented(serverRouteSchemas.liveness), async () => ({ status: 'ok' }));
+  app.get('/readyz', documented(serverRouteSchemas.readiness), async (_request, reply) => {
     if (app.relay.shuttingDown) {
       return reply.code(503).send({ errors: [{ type: 'fatal', code: 'service unavailable', message: 'The relay is shutting down.' }] });
     }
@@ -115,12 +181,14 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
 
   const prefixes = modules.length === 1 ? ['', undefined] : [undefined];
   for (const module of modules) {
-    const relay = new ModuleRelay(module, { settings, keySets });
+    const relay = new ModuleRelay(module, { settings, keySets, metrics });
     for (const rootPrefix of prefixes) {
       const prefix = rootPrefix ?? `/${module.provider.id}`;
       registerModuleRoutes(app, relay, prefix);
     }
   }
+
+  registerMetricsRoute(app, metrics, settings.METRICS_TOKEN);
 
   // While draining, every answer closes its connection, so keep-alive clients do not hold the
   // server open after their last in-flight request.
@@ -131,6 +199,7 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
 
   app.addHook('onClose', async () => {
     await Promise.all(modules.map((module) => module.client.close()));
+    await gates.close();
   });
   return app;
 }
@@ -142,11 +211,12 @@ function registerModuleRoutes(app: FastifyInstance, relay: ModuleRelay, prefix: 
     ['/observe/observables', 'observe'],
     ['/refer/observables', 'refer'],
   ];
+  const schema = (endpoint: DocumentedEndpoint) => documented(moduleRouteSchema(relay.provider, endpoint));
   for (const [path, endpoint] of endpoints) {
-    app.post(`${prefix}${path}`, (request, reply) => relay.handle(endpoint, request, reply, prefix));
+    app.post(`${prefix}${path}`, schema(endpoint), (request, reply) => relay.handle(endpoint, request, reply, prefix));
   }
-  app.post(`${prefix}/version`, async () => ({ version: PACKAGE_VERSION }));
-  app.get(`${prefix}/watchdog`, async (request) => {
+  app.post(`${prefix}/version`, schema('version'), async () => ({ version: PACKAGE_VERSION }));
+  app.get(`${prefix}/watchdog`, schema('watchdog'), async (request) => {
     const value = request.headers['health-check'];
     if (value === undefined) throw watchdogError();
     return { data: Array.isArray(value) ? value.join(', ') : value };

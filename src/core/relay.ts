@@ -1,12 +1,13 @@
 // The relay endpoints of one module (health, deliberate, observe, refer): authentication, body
 // parsing, running the provider per observable under a bound and a deadline, and the envelope.
 import { createHash } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { JWTPayload } from 'jose';
 import { Bundle, type BundleData } from './bundle.js';
 import { settleAll } from './concurrency.js';
 import { AUTH_MESSAGES, RelayError, authorizationError, uniqueErrors, type ErrorDocument } from './errors.js';
 import { type KeySets, verifyToken } from './auth.js';
+import type { RelayMetrics } from './metrics.js';
 import { parseJsonBody, parseObservables, type Observable } from './observables.js';
 import type { Provider, ProviderContext, ReferLink } from './provider.js';
 import { parseEntitiesLimit, type Settings } from './settings.js';
@@ -21,6 +22,8 @@ export interface MountedModule {
 export interface RelayDependencies {
   settings: Settings;
   keySets: KeySets;
+  /** Counts every request for `/metrics`. */
+  metrics?: RelayMetrics;
 }
 
 export type Endpoint = 'health' | 'deliberate' | 'observe' | 'refer';
@@ -28,6 +31,22 @@ export type Endpoint = 'health' | 'deliberate' | 'observe' | 'refer';
 export interface Answer {
   data?: unknown;
   errors?: ErrorDocument[];
+}
+
+/** What the provider is asked with: from a verified token (HTTP) or given directly (CLI). */
+export interface LookupAccess {
+  /** `undefined` for a provider without credentials, or an endpoint that does not read them. */
+  credentials: unknown;
+  entitiesLimit: number;
+}
+
+export interface LookupOptions extends LookupAccess {
+  settings: Settings;
+  log: FastifyBaseLogger;
+  /** Counts the upstream calls and cache hits, for a summary. */
+  stats: CallStats;
+  /** Ends the work early (the HTTP client went away); the request deadline is added to it. */
+  signal?: AbortSignal;
 }
 
 /** What a request did, for its summary log line. */
@@ -50,12 +69,13 @@ export function credentialScope(credentials: unknown): string {
   return createHash('sha256').update(JSON.stringify(credentials)).digest('hex').slice(0, 32);
 }
 
-function requestSignal(reply: FastifyReply, deadlineMs: number): AbortSignal {
+/** Aborted when the client goes away before its answer was written. */
+function clientGoneSignal(reply: FastifyReply): AbortSignal {
   const closed = new AbortController();
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) closed.abort();
   });
-  return AbortSignal.any([AbortSignal.timeout(deadlineMs), closed.signal]);
+  return closed.signal;
 }
 
 function deadlineError(module: MountedModule, settings: Settings): RelayError {
@@ -63,6 +83,104 @@ function deadlineError(module: MountedModule, settings: Settings): RelayError {
     'service unavailable',
     `${module.provider.displayName} did not answer within the request deadline of ${settings.REQUEST_DEADLINE_MS} ms.`,
   );
+}
+
+/** Whether an endpoint of a provider reads the token: those that call upstream with credentials. */
+export function endpointNeedsCredentials(provider: Provider, endpoint: Endpoint): boolean {
+  if (provider.credentialsSchema === null) return false;
+  if (endpoint === 'health') return true;
+  const implemented = endpoint === 'deliberate' ? provider.deliberate : endpoint === 'refer' ? provider.refer : provider.observe;
+  return implemented !== undefined && (endpoint !== 'refer' || provider.referNeedsCredentials === true);
+}
+
+/**
+ * The work of one endpoint for observables already parsed and filtered, without HTTP: the relay's
+ * routes and the CLI's in-process lookups share it. Per observable, concurrently and bounded, under
+ * the request deadline; what succeeded is kept next to what failed.
+ */
+export async function lookup(module: MountedModule, endpoint: Endpoint, observables: readonly Observable[], options: LookupOptions): Promise<Answer> {
+  const { settings } = options;
+  const deadlineAt = Date.now() + settings.REQUEST_DEADLINE_MS;
+  // A timer cleared when the lookup ends, not AbortSignal.timeout(): that signal would keep its
+  // listeners, and through them the whole answer, in memory until the deadline, long after the
+  // answer was sent (hundreds of MB under load).
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), settings.REQUEST_DEADLINE_MS);
+  const callerGone = (): void => deadline.abort();
+  if (options.signal?.aborted === true) deadline.abort();
+  options.signal?.addEventListener('abort', callerGone, { once: true });
+  try {
+    return await lookupUntil(module, endpoint, observables, options, deadline.signal, deadlineAt);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', callerGone);
+  }
+}
+
+async function lookupUntil(
+  module: MountedModule,
+  endpoint: Endpoint,
+  observables: readonly Observable[],
+  options: LookupOptions,
+  signal: AbortSignal,
+  deadlineAt: number,
+): Promise<Answer> {
+  const { provider, config, client } = module;
+  const { settings, credentials } = options;
+  const context: ProviderContext<unknown, unknown> = {
+    config,
+    credentials,
+    entitiesLimit: options.entitiesLimit,
+    // Health proves the credentials work now: never answered from the cache.
+    http: client.forRequest(signal, options.stats, credentialScope(credentials), { deadlineAt, useCache: endpoint !== 'health' }),
+    signal,
+    now: new Date(),
+    log: options.log,
+  };
+  const onDeadline = (): RelayError => deadlineError(module, settings);
+  // A failure that is not a RelayError is a bug in a module: the caller gets `unknown`, the
+  // operator gets where it happened. Only the error's type and stack frames are logged, never its
+  // message, which may quote an upstream URL and the key in it.
+  const logBug = (error: unknown): never => {
+    if (!(error instanceof RelayError)) {
+      const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 8).map((line) => line.trim()) : [];
+      options.log.error({ module: provider.id, endpoint, errorType: error instanceof Error ? error.name : typeof error, frames }, 'unexpected error in a module');
+    }
+    throw error;
+  };
+  const run = <T>(work: (observable: Observable) => Promise<T>) =>
+    settleAll(observables, settings.OBSERVABLE_CONCURRENCY, signal, onDeadline, (observable) => work(observable).catch(logBug));
+
+  if (endpoint === 'health') {
+    await settleOrThrow([null], signal, onDeadline, () => provider.health(context));
+    return { data: { status: 'ok' } };
+  }
+
+  if (endpoint === 'refer') {
+    if (provider.refer === undefined || observables.length === 0) return { data: [] };
+    const refer = provider.refer.bind(provider);
+    const settled = await run(async (observable) => refer(context, observable));
+    const links = new Map<string, ReferLink>();
+    for (const link of settled.results.flat()) if (!links.has(link.id)) links.set(link.id, link);
+    return envelope([...links.values()], settled.errors, (data) => data.length === 0);
+  }
+
+  const implemented = endpoint === 'deliberate' ? provider.deliberate : provider.observe;
+  if (implemented === undefined || observables.length === 0) return { data: {} };
+  const find = implemented.bind(provider);
+  const settled = await run((observable) => find(context, observable));
+  const bundle = new Bundle();
+  for (const result of settled.results) bundle.add(result);
+  const dangling = bundle.danglingRelationships();
+  if (dangling.length > 0) options.log.warn({ module: provider.id, dangling: dangling.length }, 'relationships without both ends dropped');
+  return envelope(bundle.toData(), settled.errors, (data: BundleData) => Object.keys(data).length === 0);
+}
+
+/** `ok`, `partial` (some data and some errors), or the error code when nothing succeeded. */
+function requestOutcome(answer: Answer): string {
+  const first = answer.errors?.[0];
+  if (first === undefined) return 'ok';
+  return answer.data === undefined ? first.code : 'partial';
 }
 
 export class ModuleRelay {
@@ -85,90 +203,46 @@ export class ModuleRelay {
       errors: [],
     };
     const started = performance.now();
+    let outcome = 'ok';
     try {
       const answer = await this.answer(endpoint, request, reply, prefix, summary);
       summary.errors = (answer.errors ?? []).map((error) => error.code);
+      outcome = requestOutcome(answer);
       return answer;
     } catch (error) {
-      if (error instanceof RelayError) summary.errors = [error.code];
+      outcome = error instanceof RelayError ? error.code : 'unknown';
+      summary.errors = [outcome];
       throw error;
     } finally {
-      request.log.info({ summary: { ...summary, durationMs: Math.round(performance.now() - started) } }, 'relay request');
+      const durationMs = performance.now() - started;
+      request.log.info({ summary: { ...summary, durationMs: Math.round(durationMs) } }, 'relay request');
+      this.deps.metrics?.recordRequest({ module: summary.module, endpoint, outcome, observables: summary.observables, durationMs });
     }
   }
 
   private async answer(endpoint: Endpoint, request: FastifyRequest, reply: FastifyReply, prefix: string, summary: RequestSummary): Promise<Answer> {
     const { provider } = this.module;
     const { settings } = this.deps;
-
-    if (endpoint === 'health') {
-      const context = await this.context(request, reply, prefix, true, summary);
-      await settleOrThrow([null], context.signal, () => deadlineError(this.module, settings), () => provider.health(context));
-      return { data: { status: 'ok' } };
-    }
-
-    const implemented = endpoint === 'deliberate' ? provider.deliberate : endpoint === 'refer' ? provider.refer : provider.observe;
-    const needsCredentials = implemented !== undefined && (endpoint !== 'refer' || provider.referNeedsCredentials === true);
-    const context = await this.context(request, reply, prefix, needsCredentials, summary);
-    const observables = parseObservables(parseJsonBody(request.body), provider.supportedTypes, settings.MAX_OBSERVABLES);
+    const access = await this.access(request, prefix, endpointNeedsCredentials(provider, endpoint));
+    const observables = endpoint === 'health' ? [] : parseObservables(parseJsonBody(request.body), provider.supportedTypes, settings.MAX_OBSERVABLES);
     summary.observables = observables.length;
-
-    if (endpoint === 'refer') {
-      if (provider.refer === undefined || observables.length === 0) return { data: [] };
-      const refer = provider.refer.bind(provider);
-      const settled = await this.run(observables, context, async (observable) => refer(context, observable));
-      const links = new Map<string, ReferLink>();
-      for (const link of settled.results.flat()) if (!links.has(link.id)) links.set(link.id, link);
-      return envelope([...links.values()], settled.errors, (data) => data.length === 0);
-    }
-
-    if (implemented === undefined || observables.length === 0) return { data: {} };
-    const lookup = endpoint === 'deliberate' ? provider.deliberate!.bind(provider) : provider.observe.bind(provider);
-    const settled = await this.run(observables, context, (observable) => lookup(context, observable));
-    const bundle = new Bundle();
-    for (const result of settled.results) bundle.add(result);
-    const dangling = bundle.danglingRelationships();
-    if (dangling.length > 0) request.log.warn({ module: provider.id, dangling: dangling.length }, 'relationships without both ends dropped');
-    return envelope(bundle.toData(), settled.errors, (data: BundleData) => Object.keys(data).length === 0);
+    return lookup(this.module, endpoint, observables, { ...access, settings, log: request.log, stats: summary, signal: clientGoneSignal(reply) });
   }
 
-  private run<T>(observables: Observable[], context: ProviderContext<unknown, unknown>, work: (observable: Observable) => Promise<T>) {
-    return settleAll(observables, this.deps.settings.OBSERVABLE_CONCURRENCY, context.signal, () => deadlineError(this.module, this.deps.settings), work);
-  }
-
-  private async context(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    prefix: string,
-    needsCredentials: boolean,
-    stats: CallStats,
-  ): Promise<ProviderContext<unknown, unknown>> {
-    const { provider, config, client } = this.module;
+  /** The verified credentials and entities limit of the request's token, when the endpoint reads one. */
+  private async access(request: FastifyRequest, prefix: string, needsCredentials: boolean): Promise<LookupAccess> {
+    const { provider } = this.module;
     const { settings, keySets } = this.deps;
-    let credentials: unknown;
-    let entitiesLimit = settings.CTR_ENTITIES_LIMIT;
-    if (needsCredentials && provider.credentialsSchema !== null) {
-      const payload: JWTPayload = await verifyToken(
-        request.headers.authorization,
-        moduleAudiences(request, settings, provider.id, prefix),
-        settings,
-        keySets,
-      );
-      const parsed = provider.credentialsSchema.safeParse(payload);
-      if (!parsed.success) throw authorizationError(AUTH_MESSAGES.wrongPayload);
-      credentials = parsed.data;
-      entitiesLimit = parseEntitiesLimit(payload.CTR_ENTITIES_LIMIT, settings.CTR_ENTITIES_LIMIT);
-    }
-    const signal = requestSignal(reply, settings.REQUEST_DEADLINE_MS);
-    return {
-      config,
-      credentials,
-      entitiesLimit,
-      http: client.forRequest(signal, stats, credentialScope(credentials)),
-      signal,
-      now: new Date(),
-      log: request.log,
-    };
+    if (!needsCredentials || provider.credentialsSchema === null) return { credentials: undefined, entitiesLimit: settings.CTR_ENTITIES_LIMIT };
+    const payload: JWTPayload = await verifyToken(
+      request.headers.authorization,
+      moduleAudiences(request, settings, provider.id, prefix),
+      settings,
+      keySets,
+    );
+    const parsed = provider.credentialsSchema.safeParse(payload);
+    if (!parsed.success) throw authorizationError(AUTH_MESSAGES.wrongPayload);
+    return { credentials: parsed.data, entitiesLimit: parseEntitiesLimit(payload.CTR_ENTITIES_LIMIT, settings.CTR_ENTITIES_LIMIT) };
   }
 }
 

@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# ctr-relay: build with the dev dependencies, run with the production ones only, as a non-root user.
+#   docker build -t ctr-relay .
+#   docker run --rm -p 9090:9090 -e SECRET_KEY=… ctr-relay
+
+ARG NODE_IMAGE=node:20-alpine
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    PORT=9090 \
+    HOST=0.0.0.0
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No install scripts run in the image: every dependency works without one.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# `ctr-relay` on the PATH, for `docker exec … ctr-relay lookup …` and `docker run … ctr-relay jwt`.
+RUN ln -s /app/dist/cli/main.js /usr/local/bin/ctr-relay && chmod +x /app/dist/cli/main.js
+USER node
+EXPOSE 9090
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 9090) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# node as PID 1 receives SIGTERM itself; the relay drains in-flight requests, then exits.
+CMD ["node", "dist/server.js"]

@@ -1,0 +1,361 @@
+// `ctr-relay` run as a child process against fake providers: help, lookup (table and --json),
+// jwt tokens the relay accepts, module types for every registered module, serve.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { stripVTControlCharacters } from 'node:util';
+import { decodeJwt } from 'jose';
+import { guessObservableType } from '../src/cli/guess-type.js';
+import { credentialEnvName, credentialFields } from '../src/cli/credentials.js';
+import { renderLookupTable } from '../src/cli/lookup-table.js';
+import { summariseLookup } from '../src/cli/lookup-summary.js';
+import { COLOURS, PLAIN } from '../src/cli/palette.js';
+import type { Provider } from '../src/core/provider.js';
+import { PROVIDERS } from '../src/providers/registry.js';
+import { runCli, spawnCli } from './helpers/cli.js';
+import { startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.js';
+import { startRelay } from './helpers/relay.js';
+import type { ProviderScenario } from './helpers/scenario.js';
+import { SCENARIOS } from './helpers/scenarios.js';
+import { bearer, hs256Token } from './helpers/tokens.js';
+
+/** The start of an ANSI colour code. */
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[`);
+
+function providerOf(scenario: ProviderScenario): Provider {
+  const provider = PROVIDERS.find((candidate) => candidate.id === scenario.providerId);
+  assert.ok(provider, `${scenario.providerId} is registered`);
+  return provider;
+}
+
+/** The environment the CLI reads a scenario's credentials from (XFORCE_KEY, …). */
+function credentialEnv(scenario: ProviderScenario): Record<string, string> {
+  const provider = providerOf(scenario);
+  return Object.fromEntries(Object.entries(scenario.credentials ?? {}).map(([field, value]) => [credentialEnvName(provider, field), value]));
+}
+
+describe('ctr-relay --help', { concurrency: true }, () => {
+  test('the overview lists every command', async () => {
+    const result = await runCli(['--help']);
+    assert.equal(result.status, 0, result.stderr);
+    for (const command of ['serve', 'lookup', 'jwt', 'module-type']) assert.match(result.stdout, new RegExp(`^  ${command} `, 'm'));
+  });
+
+  for (const command of ['serve', 'lookup', 'jwt', 'module-type']) {
+    test(`${command} --help shows its usage and exits 0`, async () => {
+      const result = await runCli([command, '--help']);
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`^Usage: ctr-relay ${command}`));
+    });
+  }
+
+  test('an unknown command or option is a usage error (exit 2)', async () => {
+    const unknownCommand = await runCli(['frobnicate']);
+    assert.equal(unknownCommand.status, 2);
+    assert.match(unknownCommand.stderr, /Unknown command "frobnicate"/);
+    const unknownOption = await runCli(['lookup', '--frobnicate', '1.2.3.4']);
+    assert.equal(unknownOption.status, 2);
+    assert.match(unknownOption.stderr, /--frobnicate/);
+  });
+});
+
+describe('observable types guessed by lookup', () => {
+  const cases: [string, string][] = [
+    ['198.51.100.7', 'ip'],
+    ['2001:db8::1', 'ipv6'],
+    ['http://c2.example.net/gate.php', 'url'],
+    ['c2.example.net/gate.php?id=1', 'url'],
+    ['user@example.com', 'email'],
+    ['d41d8cd98f00b204e9800998ecf8427e', 'md5'],
+    ['da39a3ee5e6b4b0d3255bfef95601890afd80709', 'sha1'],
+    ['e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'sha256'],
+    ['example.com', 'domain'],
+    ['deadbeef', 'domain'],
+  ];
+  for (const [value, type] of cases) {
+    test(`${value} is ${type}`, () => assert.equal(guessObservableType(value), type));
+  }
+});
+
+describe('the lookup table', () => {
+  const observable = { type: 'ip' as const, value: '198.51.100.7' };
+  const summary = summariseLookup({
+    providerId: 'p',
+    providerName: 'Provider One',
+    observable,
+    observe: {
+      data: {
+        verdicts: { count: 1, docs: [{ disposition_name: 'Malicious' }] },
+        judgements: { count: 1, docs: [{ reason: 'Keitaro' }] },
+        sightings: { count: 2, docs: [{ title: 'Seen in feed A' }, { title: 'Seen in feed A' }] },
+        indicators: { count: 1, docs: [{ title: 'Feed: A' }] },
+      },
+    },
+    refer: { data: [{ id: 'r', title: 'Search for this IP', url: 'https://provider.example/ip/198.51.100.7', description: '', categories: [] }] },
+  });
+
+  test('summarises the verdict, counts, top titles (no repeats) and links', () => {
+    assert.equal(summary.verdict, 'Malicious');
+    assert.equal(summary.judgements, 1);
+    assert.equal(summary.sightings, 2);
+    assert.deepEqual(summary.titles, ['Seen in feed A', 'Feed: A', 'Keitaro']);
+    assert.deepEqual(summary.links, [{ title: 'Search for this IP', url: 'https://provider.example/ip/198.51.100.7' }]);
+  });
+
+  test('is plain text without colour, coloured with it, and the same once codes are stripped', () => {
+    const plain = renderLookupTable([{ observable, providers: [summary] }], PLAIN);
+    const coloured = renderLookupTable([{ observable, providers: [summary] }], COLOURS);
+    assert.doesNotMatch(plain, ANSI);
+    assert.match(coloured, ANSI);
+    assert.equal(stripVTControlCharacters(coloured), plain);
+    assert.match(plain, /Provider One\s+Malicious\s+1\s+2/);
+    assert.match(plain, /> Search for this IP: https:\/\/provider\.example\/ip\/198\.51\.100\.7/);
+  });
+});
+
+describe('ctr-relay lookup against fake providers', { concurrency: true }, () => {
+  const fakes = new Map<string, FakeUpstream>();
+  before(async () => {
+    for (const scenario of SCENARIOS) fakes.set(scenario.providerId, await startFakeUpstream(scenario.handler));
+  });
+  after(async () => {
+    await Promise.all([...fakes.values()].map((fake) => fake.close()));
+  });
+
+  function envFor(scenarios: readonly ProviderScenario[]): Record<string, string> {
+    return Object.assign({}, ...scenarios.map((scenario) => ({ ...scenario.envFor(fakes.get(scenario.providerId)!.url), ...credentialEnv(scenario) })));
+  }
+
+  for (const scenario of SCENARIOS) {
+    test(`${scenario.providerId}: a table with what the provider knows, progress on stderr`, async () => {
+      const provider = providerOf(scenario);
+      const [observable] = scenario.observables(1);
+      assert.ok(observable);
+      const fake = fakes.get(scenario.providerId)!;
+      const before = fake.requests.length;
+      const result = await runCli(['lookup', observable.value, '--type', observable.type, '--providers', provider.id], envFor([scenario]));
+      assert.equal(result.status, 0, result.stderr);
+      assert.ok(fake.requests.length > before, 'the fake provider was called');
+      assert.match(result.stdout, new RegExp(`^${observable.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  ${observable.type}$`, 'm'));
+      assert.match(result.stdout, new RegExp(`^  ${provider.displayName}\\s`, 'm'));
+      assert.doesNotMatch(result.stdout, ANSI, 'no colour when piped');
+      assert.match(result.stderr, /\[1\/1\]/, 'progress on stderr');
+      assert.doesNotMatch(result.stdout, /\[1\/1\]/);
+    });
+
+    test(`${scenario.providerId}: --json prints the raw observe and refer answers`, async () => {
+      const provider = providerOf(scenario);
+      const [observable] = scenario.observables(1);
+      assert.ok(observable);
+      const result = await runCli(['lookup', observable.value, '--type', observable.type, '--providers', provider.id, '--json'], envFor([scenario]));
+      assert.equal(result.status, 0, result.stderr);
+      const answers = JSON.parse(result.stdout) as { provider: string; observable: unknown; observe: { data?: object; errors?: unknown }; refer: { data?: unknown } }[];
+      assert.equal(answers.length, 1);
+      const [answer] = answers;
+      assert.equal(answer?.provider, provider.id);
+      assert.deepEqual(answer?.observable, observable);
+      assert.equal(answer?.observe.errors, undefined);
+      assert.ok(Object.keys(answer?.observe.data ?? {}).length > 0, 'the fake knows the observable');
+      assert.ok(Array.isArray(answer?.refer.data));
+    });
+  }
+
+  test('several providers at once; one without credentials is skipped with a note', async () => {
+    const withCredentials = SCENARIOS.find((scenario) => scenario.credentials !== null);
+    const cybercrime = SCENARIOS.find((scenario) => scenario.providerId === 'cybercrime-tracker');
+    assert.ok(cybercrime);
+    const env = envFor([cybercrime]);
+    const ids = ['cybercrime-tracker', ...(withCredentials === undefined ? [] : [withCredentials.providerId])];
+    const result = await runCli(['lookup', '198.51.100.7', 'example.com', '--providers', ids.join(',')], env);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^198\.51\.100\.7 {2}ip$/m);
+    assert.match(result.stdout, /^example\.com {2}domain$/m);
+    if (withCredentials !== undefined) {
+      const provider = providerOf(withCredentials);
+      const variables = credentialFields(provider).map((field) => credentialEnvName(provider, field));
+      assert.match(result.stderr, new RegExp(`skipped ${provider.displayName}: set ${variables.join(' and ')}`));
+    }
+  });
+
+  test('colour with FORCE_COLOR, none with NO_COLOR', async () => {
+    const cybercrime = SCENARIOS.find((scenario) => scenario.providerId === 'cybercrime-tracker')!;
+    const env = envFor([cybercrime]);
+    const coloured = await runCli(['lookup', '198.51.100.7', '--providers', 'cybercrime-tracker'], { ...env, FORCE_COLOR: '1' });
+    assert.match(coloured.stdout, ANSI);
+    const plain = await runCli(['lookup', '198.51.100.7', '--providers', 'cybercrime-tracker'], { ...env, FORCE_COLOR: '1', NO_COLOR: '1' });
+    assert.doesNotMatch(plain.stdout, ANSI);
+  });
+
+  test('a provider failure is shown under its row and the exit status is 1', async () => {
+    const failing = await startFakeUpstream(() => ({ status: 503, body: 'down' }));
+    try {
+      const result = await runCli(['lookup', '198.51.100.7', '--providers', 'cybercrime-tracker'], { CYBERCRIME_TRACKER_URL: failing.url });
+      assert.equal(result.status, 1);
+      assert.match(result.stdout, /CyberCrime Tracker\s+error/);
+      assert.match(result.stdout, /! service unavailable: /);
+    } finally {
+      await failing.close();
+    }
+  });
+
+  test('an invalid value is skipped; a bad --type or unknown provider is a usage error', async () => {
+    const invalid = await runCli(['lookup', '300.1.1.1', '--type', 'ip', '--providers', 'cybercrime-tracker']);
+    assert.equal(invalid.status, 1);
+    assert.match(invalid.stderr, /skipped "300\.1\.1\.1": not a valid ip/);
+    const badType = await runCli(['lookup', 'x', '--type', 'hash']);
+    assert.equal(badType.status, 2);
+    assert.match(badType.stderr, /--type accepts ip, ipv6/);
+    const badProvider = await runCli(['lookup', '198.51.100.7', '--providers', 'nobody']);
+    assert.equal(badProvider.status, 2);
+    assert.match(badProvider.stderr, /PROVIDERS accepts a comma list of .* \(unknown: nobody\)/);
+  });
+});
+
+describe('ctr-relay jwt', { concurrency: true }, () => {
+  const fakes = new Map<string, FakeUpstream>();
+  const withCredentials = SCENARIOS.filter((scenario) => scenario.credentials !== null);
+  before(async () => {
+    for (const scenario of withCredentials) fakes.set(scenario.providerId, await startFakeUpstream(scenario.handler));
+  });
+  after(async () => {
+    await Promise.all([...fakes.values()].map((fake) => fake.close()));
+  });
+
+  function parseOutput(stdout: string): { secretKey: string; token: string } {
+    const secretKey = /^SECRET_KEY=(.+)$/m.exec(stdout)?.[1];
+    const token = /^JWT=(.+)$/m.exec(stdout)?.[1];
+    assert.ok(secretKey && token, stdout);
+    return { secretKey, token };
+  }
+
+  for (const scenario of withCredentials) {
+    test(`${scenario.providerId}: a new SECRET_KEY and a token the relay accepts for /health`, async () => {
+      const provider = providerOf(scenario);
+      const flags = Object.entries(scenario.credentials ?? {}).flatMap(([field, value]) => [`--${field}`, value]);
+      const result = await runCli(['jwt', '--provider', provider.id, ...flags]);
+      assert.equal(result.status, 0, result.stderr);
+      const { secretKey, token } = parseOutput(result.stdout);
+      assert.match(secretKey, /^[0-9a-f]{64}$/);
+      assert.deepEqual(Object.keys(decodeJwt(token)).filter((name) => name !== 'iat').sort(), credentialFields(provider).sort());
+
+      const relay = await startRelay({ PROVIDERS: provider.id, SECRET_KEY: secretKey, ...scenario.envFor(fakes.get(scenario.providerId)!.url) });
+      try {
+        const accepted = await relay.post(`/${provider.id}/health`, undefined, bearer(token));
+        assert.deepEqual(accepted.json, { data: { status: 'ok' } });
+        const forged = await hs256Token({ ...scenario.credentials }, 'another-secret-0123456789abcdef0123456789abcdef');
+        const refused = await relay.post(`/${provider.id}/health`, undefined, bearer(forged));
+        assert.equal(refused.json.errors[0].code, 'authorization error');
+      } finally {
+        await relay.close();
+      }
+    });
+  }
+
+  test('--secret, --entities-limit and --audience end up in the token; credentials may come from the environment', async () => {
+    const result = await runCli(
+      ['jwt', '--provider', 'otx', '--secret', 'a-secret-key-of-at-least-32-characters!', '--entities-limit', '25', '--audience', 'https://relay.example.com/otx/'],
+      { OTX_KEY: 'otx-key-from-env' },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const { secretKey, token } = parseOutput(result.stdout);
+    assert.equal(secretKey, 'a-secret-key-of-at-least-32-characters!');
+    const payload = decodeJwt(token);
+    assert.equal(payload.key, 'otx-key-from-env');
+    assert.equal(payload.CTR_ENTITIES_LIMIT, 25);
+    assert.equal(payload.aud, 'https://relay.example.com/otx');
+    assert.match(result.stderr, /key: from OTX_KEY/);
+    assert.doesNotMatch(result.stderr, /otx-key-from-env/, 'the credential is not echoed');
+  });
+
+  test('a missing credential without a terminal, or a provider without credentials, is a usage error', async () => {
+    const missing = await runCli(['jwt', '--provider', 'xforce', '--key', 'k']);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /--password is required for xforce \(or set XFORCE_PASSWORD\)/);
+    const none = await runCli(['jwt', '--provider', 'cybercrime-tracker']);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /CyberCrime Tracker needs no credentials/);
+    const badLimit = await runCli(['jwt', '--provider', 'otx', '--key', 'k', '--entities-limit', '0']);
+    assert.equal(badLimit.status, 2);
+    assert.match(badLimit.stderr, /--entities-limit accepts a whole number from 1 to 1000/);
+  });
+});
+
+describe('ctr-relay module-type', { concurrency: true }, () => {
+  for (const provider of PROVIDERS) {
+    test(`${provider.id}: the module type to register in Threat Response`, async () => {
+      const result = await runCli(['module-type', provider.id, '--url', 'https://relay.example.com/']);
+      assert.equal(result.status, 0, result.stderr);
+      const moduleType = JSON.parse(result.stdout);
+      assert.match(moduleType.title, new RegExp(provider.displayName));
+      assert.equal(moduleType.default_name, provider.displayName);
+      assert.equal(typeof moduleType.short_description, 'string');
+      assert.equal(typeof moduleType.description, 'string');
+      assert.equal(moduleType.properties.url, `https://relay.example.com/${provider.id}`);
+
+      const apis = ['health', ...(provider.deliberate ? ['deliberate/observables'] : []), 'observe/observables', ...(provider.refer ? ['refer/observables'] : [])];
+      assert.deepEqual(moduleType.properties['supported-apis'], apis);
+      assert.deepEqual(
+        moduleType.capabilities.map((capability: { id: string }) => capability.id),
+        apis.map((api) => api.split('/')[0]),
+      );
+
+      const fields = credentialFields(provider);
+      if (fields.length === 0) {
+        assert.equal(moduleType.configuration_spec, undefined);
+        assert.equal(moduleType.properties['auth-type'], undefined);
+        return;
+      }
+      assert.equal(moduleType.properties['auth-type'], 'configuration-token');
+      assert.equal(moduleType.properties['configuration-token-alg'], 'HS256');
+      const spec = moduleType.configuration_spec as { key: string; type: string; required: boolean }[];
+      assert.deepEqual(
+        spec.map((field) => field.key),
+        [...fields.map((field) => `custom_${field}`), 'custom_CTR_ENTITIES_LIMIT'],
+      );
+      for (const field of spec.slice(0, -1)) {
+        assert.ok(['api_key', 'password'].includes(field.type), `${field.key} is masked`);
+        assert.equal(field.required, true);
+      }
+      assert.deepEqual(spec.at(-1), { ...spec.at(-1), type: 'integer', required: false });
+    });
+  }
+
+  test('RS256 names the JWKS host; the URL may come from PUBLIC_URL', async () => {
+    const result = await runCli(['module-type', 'xforce', '--alg', 'RS256', '--jwks-host', 'visibility.eu.amp.cisco.com'], { PUBLIC_URL: 'https://relay.example.com' });
+    assert.equal(result.status, 0, result.stderr);
+    const { properties } = JSON.parse(result.stdout);
+    assert.equal(properties['configuration-token-alg'], 'RS256');
+    assert.equal(properties.custom_jwks_host, 'visibility.eu.amp.cisco.com');
+    assert.equal(properties.url, 'https://relay.example.com/xforce');
+  });
+
+  test('an unknown module or a missing URL is a usage error', async () => {
+    const unknown = await runCli(['module-type', 'nobody', '--url', 'https://relay.example.com']);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /Unknown module "nobody"; known: /);
+    const noUrl = await runCli(['module-type', 'xforce']);
+    assert.equal(noUrl.status, 2);
+    assert.match(noUrl.stderr, /--url is required/);
+  });
+});
+
+describe('ctr-relay serve', () => {
+  test('listens, answers /healthz and exits 0 on SIGTERM', async () => {
+    const child = spawnCli(['serve', '--port', '0', '--host', '127.0.0.1'], { LOG_LEVEL: 'info', PROVIDERS: 'cybercrime-tracker' });
+    let output = '';
+    const address = new Promise<string>((resolve, reject) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.once('exit', () => reject(new Error(`serve exited early: ${output}`)));
+    });
+    const url = await address;
+    const health = await fetch(`${url}/healthz`);
+    assert.equal(health.status, 200);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+  });
+});
