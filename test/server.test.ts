@@ -94,6 +94,13 @@ describe('a relay with several modules', () => {
     });
   }
 
+  test('headers too large for the server answer 431 in the errors shape', async () => {
+    const answer = await relay.post('/echo/observe/observables', '[]', { authorization: `Bearer ${'x'.repeat(40_000)}` });
+    assert.equal(answer.status, 431);
+    assertErrorShape(answer.json, 'invalid argument');
+    assert.equal((await relay.get('/healthz')).status, 200);
+  });
+
   test('bodies are read whatever the content type', async () => {
     const answer = await relay.post('/echo/observe/observables', '[{"type":"ip","value":"1.2.3.4"}]', { ...bearer(token), 'content-type': 'text/plain' });
     assert.equal(answer.json.data.verdicts.count, 1);
@@ -134,6 +141,21 @@ describe('a relay with several modules', () => {
     const answer = await relay.post('/echo/observe/observables/', [{ type: 'ip', value: '1.2.3.4' }], bearer(token));
     assert.equal(answer.json.data.verdicts.count, 1);
   });
+});
+
+test('a module bug answers unknown without a stack, and the operator finds it in the log', async () => {
+  const lines: string[] = [];
+  const relay = await startRelay({ PROVIDERS: 'echo', SECRET_KEY: TEST_SECRET }, { providers: PROVIDERS_WITH_ECHO, logLines: lines });
+  try {
+    const answer = await relay.post('/echo/observe/observables', [{ type: 'domain', value: 'bug.example.com' }], bearer(await hs256Token({ key: 'k' })));
+    assert.deepEqual(answer.json, { errors: [{ type: 'fatal', code: 'unknown', message: 'Something went wrong.' }] });
+    const line = lines.find((candidate) => candidate.includes('unexpected error in a module'));
+    assert.ok(line?.includes('TypeError') && line.includes('echo-provider.ts'), line);
+    // The message is not logged: a module's message may quote an upstream URL holding a key.
+    assert.ok(!line?.includes('cannot read properties of undefined'));
+  } finally {
+    await relay.close();
+  }
 });
 
 describe('a relay with one module', () => {

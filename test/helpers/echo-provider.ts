@@ -14,6 +14,8 @@ export const echoProvider = defineProvider({
   async observe({ now }, observable) {
     // `fail.example.com` fails, so partial answers can be tested.
     if (observable.value === 'fail.example.com') throw new RelayError('service unavailable', 'Echo is unavailable.');
+    // `bug.example.com` throws what a module bug would throw.
+    if (observable.value === 'bug.example.com') throw new TypeError('cannot read properties of undefined');
     const validTime = { start_time: now.toISOString() };
     const judgement = buildJudgement({ observable, disposition: 'malicious', source: 'Echo', validTime, confidence: 'High', severity: 'High', priority: 85 });
     return { verdicts: [buildVerdict(observable, 'malicious', validTime)], judgements: [judgement] };
