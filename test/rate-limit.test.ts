@@ -57,7 +57,8 @@ describe('the token bucket', () => {
   });
 
   test('settings: a default per provider, RATE_LIMIT_<ID> overrides, RATE_LIMITS=off turns every one off', () => {
-    assert.deepEqual(loadSettings({}, PROVIDERS).rateLimits['cybercrime-tracker'], { requests: 60, perSeconds: 10 });
+    assert.deepEqual(loadSettings({}, PROVIDERS).rateLimits.pulsedive, { requests: 60, perSeconds: 60 });
+    assert.equal(loadSettings({}, PROVIDERS).rateLimits['cybercrime-tracker'], null);
     assert.deepEqual(loadSettings({ RATE_LIMIT_CYBERCRIME_TRACKER: '5/1' }, PROVIDERS).rateLimits['cybercrime-tracker'], { requests: 5, perSeconds: 1 });
     assert.equal(loadSettings({ RATE_LIMIT_CYBERCRIME_TRACKER: 'off' }, PROVIDERS).rateLimits['cybercrime-tracker'], null);
     assert.equal(loadSettings({ RATE_LIMITS: 'off' }, PROVIDERS).rateLimits['cybercrime-tracker'], null);

@@ -12,9 +12,9 @@ export const cybercrimeTracker = defineProvider({
   displayName: DISPLAY_NAME,
   supportedTypes: ['ip', 'url', 'domain'],
   credentialsSchema: null,
-  // No published limit (no key, one shared site): bursts of a Threat Response investigation pass,
-  // a sustained flood is slowed to 6 calls a second.
-  rateLimit: { requests: 60, perSeconds: 10 },
+  // No published limit, so no default bucket (RATE_LIMIT_CYBERCRIME_TRACKER sets one); its 429s
+  // and Retry-After are honoured like every provider's. One bucket would be shared by every caller,
+  // since there is no credential to tell them apart.
   settingsSchema: settingsSchema.transform((env) => ({ baseUrl: env.CYBERCRIME_TRACKER_URL })),
 
   health: ({ http, config }) => checkHealth(http, config.baseUrl),
