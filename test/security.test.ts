@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
+import { ERROR_CODES } from '../src/core/errors.js';
 import { isObservableType, isValidObservable, type ObservableType } from '../src/core/validators.js';
 import { PROVIDERS } from '../src/providers/registry.js';
 import { startFakeUpstream, type FakeReply, type FakeUpstream, type RecordedRequest } from './helpers/fake-upstream.js';
@@ -13,18 +14,7 @@ import { TEST_SECRET, bearer, hs256Token } from './helpers/tokens.js';
 
 const logLines: string[] = [];
 const secrets = new Set<string>([TEST_SECRET]);
-const CODES = new Set([
-  'authorization error',
-  'invalid argument',
-  'permission denied',
-  'not found',
-  'too many requests',
-  'service unavailable',
-  'key error',
-  'ssl error',
-  'health check failed',
-  'unknown',
-]);
+const CODES = new Set<string>(ERROR_CODES);
 
 /** Every answer: 200 with `data` and/or `errors`, errors in the contract's shape, no stack trace. */
 function assertContractAnswer(answer: { status: number; json: any }): void {
