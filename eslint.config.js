@@ -15,8 +15,8 @@ export default tseslint.config(
     },
   },
   {
-    // Tests read untyped JSON answers field by field.
-    files: ['**/*.test.ts', 'test/**'],
+    // Tests and benchmarks read untyped JSON answers field by field.
+    files: ['**/*.test.ts', 'test/**', 'bench/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {

@@ -3,13 +3,12 @@
 // soak sampling the relay's memory. Loopback only; bounded in time. Flags:
 //   --rate N (requests/s, default 100)  --seconds N (steady run, default 60)
 //   --soak-seconds N (default 180)  --latency N (fake latency ms, default 50)  --quick (10 s + 30 s)
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startFakeUpstream, type FakeReply } from '../test/helpers/fake-upstream.js';
 import { SCENARIOS } from '../test/helpers/scenarios.js';
 import { TEST_SECRET, hs256Token } from '../test/helpers/tokens.js';
+import { startRelayProcess } from './relay-process.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -24,44 +23,16 @@ const rate = Number(flags.rate);
 const steadySeconds = flags.quick ? 10 : Number(flags.seconds);
 const soakSeconds = flags.quick ? 30 : Number(flags['soak-seconds']);
 const latency = Number(flags.latency);
-const port = 19000 + Math.floor(Math.random() * 1000);
-
-function rssMegabytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : NaN;
-}
 
 const fakes = await Promise.all(
   SCENARIOS.map((scenario) => startFakeUpstream(async (request) => ({ ...((await scenario.handler(request)) as FakeReply), delayMs: latency }))),
 );
-const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'warn', CACHE: 'off', RATE_LIMITS: 'off' };
+const env: Record<string, string> = { SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'warn', CACHE: 'off', RATE_LIMITS: 'off' };
 SCENARIOS.forEach((scenario, index) => Object.assign(env, scenario.envFor(fakes[index]!.url)));
 env.PROVIDERS = SCENARIOS.map((scenario) => scenario.providerId).join(',');
 
 // The built server, as in production (npm run bench:load builds first).
-const relay = spawn(process.execPath, ['dist/server.js'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-await new Promise<void>((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error('relay did not start')), 20_000);
-  relay.stdout.on('data', (chunk: Buffer) => {
-    if (chunk.toString().includes('listening') || chunk.toString().includes('Server listening')) {
-      clearTimeout(timer);
-      resolve();
-    }
-  });
-  // LOG_LEVEL=warn hides the listening line: poll readiness as well.
-  const poll = setInterval(() => {
-    fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (response) => {
-        if (response.ok) {
-          clearInterval(poll);
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-      () => undefined,
-    );
-  }, 200);
-});
+const relay = await startRelayProcess(env);
 
 const endpoints = ['observe/observables', 'deliberate/observables', 'refer/observables'];
 const requests = await Promise.all(
@@ -81,7 +52,7 @@ const requests = await Promise.all(
 let bodyErrors = 0;
 async function run(seconds: number) {
   return autocannon({
-    url: `http://127.0.0.1:${port}`,
+    url: relay.url,
     connections: 20,
     overallRate: rate,
     duration: seconds,
@@ -95,12 +66,12 @@ async function run(seconds: number) {
 }
 
 const samples: number[] = [];
-const sampler = setInterval(() => samples.push(rssMegabytes(relay.pid!)), 1000);
+const sampler = setInterval(() => samples.push(relay.rss() / 1024 ** 2), 1000);
 const steady = await run(steadySeconds);
 const steadySamples = samples.length;
 const soak = await run(soakSeconds);
 clearInterval(sampler);
-relay.kill('SIGTERM');
+await relay.close();
 await Promise.all(fakes.map((fake) => fake.close()));
 
 const soakRss = samples.slice(steadySamples);
@@ -115,7 +86,7 @@ const table = [
 console.log(`\nLoad: ${SCENARIOS.length} modules, observe/deliberate/refer of 3 observables, fake latency ${latency} ms, loopback\n`);
 for (const row of table) console.log(row.join(' | '));
 console.log(`answers with errors: ${bodyErrors}`);
-console.log(`relay RSS: peak ${Math.max(...samples).toFixed(1)} MB; soak first third ${firstThird.toFixed(1)} MB, last third ${lastThird.toFixed(1)} MB (${(lastThird - firstThird).toFixed(1)} MB drift)`);
+console.log(`relay RSS: peak ${(relay.peakRss() / 1024 ** 2).toFixed(1)} MB; soak first third ${firstThird.toFixed(1)} MB, last third ${lastThird.toFixed(1)} MB (${(lastThird - firstThird).toFixed(1)} MB drift)`);
 const clean = steady.non2xx + soak.non2xx + steady.errors + soak.errors + bodyErrors === 0;
 console.log(clean ? 'zero errors' : 'ERRORS seen');
 process.exit(0);

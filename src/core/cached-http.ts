@@ -1,7 +1,7 @@
 // What stands between a relay request and a provider: the cache, single-flight, the token bucket
 // and the provider's own 429 cool-down. UpstreamClient.forRequest() routes every call through the
 // module's gate; the client behind it keeps the in-flight bound and the per-call time limit.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { MemoryCacheStore } from './cache/memory-store.js';
 import { connectRedis } from './cache/redis-connection.js';
@@ -30,9 +30,9 @@ export function isCacheable(status: number): boolean {
  * ever be stored.
  */
 export function cacheKey(providerId: string, credentialScope: string, request: UpstreamRequest): string {
-  const headers = Object.entries(request.headers ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const headers = request.headers === undefined ? [] : Object.entries(request.headers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const material = JSON.stringify([providerId, credentialScope, request.method ?? 'GET', request.url.origin, request.url.path, headers, request.body ?? '']);
-  return `${providerId}:${createHash('sha256').update(material).digest('hex')}`;
+  return `${providerId}:${hash('sha256', material, 'hex')}`;
 }
 
 function kept(response: UpstreamResponse): UpstreamResponse {

@@ -1,6 +1,7 @@
 // CTIM entity builders shared by every module (github.com/threatgrid/ctim).
 import { randomUUID } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
+import { LRUCache } from 'lru-cache';
+import { parse as parseUuid, v5 as uuidv5 } from 'uuid';
 import type { Observable } from './observables.js';
 
 /** One schema version for every entity of every module. */
@@ -8,6 +9,9 @@ export const CTIM_SCHEMA_VERSION = '1.1.3';
 
 /** Namespace of the name-based (v5) ids, so the same provider object gets the same id every time. */
 const STABLE_ID_NAMESPACE = '1d0a9c2e-56f3-4b8e-9f7e-2f6c1f0a7c11';
+const STABLE_ID_BYTES = parseUuid(STABLE_ID_NAMESPACE);
+// The same feeds, pulses and collections come back in request after request: each id is hashed once.
+const stableIds = new LRUCache<string, string>({ max: 10_000 });
 
 export const DISPOSITIONS = {
   clean: [1, 'Clean'],
@@ -92,7 +96,13 @@ export function transientId(type: EntityType): string {
 
 /** Same parts, same id, in every request: Threat Response merges entities by it. */
 export function stableId(type: EntityType, ...parts: readonly (string | number)[]): string {
-  return `transient:${type}-${uuidv5(parts.map(String).join('\u001f'), STABLE_ID_NAMESPACE)}`;
+  const name = `${type}\u001e${parts.join('\u001f')}`;
+  let id = stableIds.get(name);
+  if (id === undefined) {
+    id = `transient:${type}-${uuidv5(parts.join('\u001f'), STABLE_ID_BYTES)}`;
+    stableIds.set(name, id);
+  }
+  return id;
 }
 
 export function formatTime(date: Date): string {

@@ -39,6 +39,7 @@ export class RelayMetrics {
   private readonly cacheMisses: Counter<'provider'>;
   private readonly rateLimitRefusals: Counter<'module'>;
   private readonly includeProcessMetrics: boolean;
+  private readonly upstreamChildren = new Map<string, { calls: Counter.Internal; duration: Histogram.Internal<'provider' | 'call'> }>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -105,8 +106,21 @@ export class RelayMetrics {
 
   /** `providerId` rather than the record's display name: labels stay short and stable. */
   recordUpstreamCall(providerId: string, record: UpstreamCallRecord): void {
-    this.upstreamCalls.inc({ provider: providerId, call: record.call, status: String(record.outcome) });
-    this.upstreamDuration.observe({ provider: providerId, call: record.call }, record.durationMs / 1000);
+    // Hundreds of calls per request: the labelled children are looked up once, not hashed each time.
+    const status = String(record.outcome);
+    const key = `${providerId}\u0000${record.call}\u0000${status}`;
+    let children = this.upstreamChildren.get(key);
+    if (children === undefined) {
+      children = {
+        calls: this.upstreamCalls.labels({ provider: providerId, call: record.call, status }),
+        duration: this.upstreamDuration.labels({ provider: providerId, call: record.call }),
+      };
+      // Bounded by the modules' call names and HTTP statuses; the guard only keeps a broken
+      // module from growing it.
+      if (this.upstreamChildren.size < 10_000) this.upstreamChildren.set(key, children);
+    }
+    children.calls.inc();
+    children.duration.observe(record.durationMs / 1000);
   }
 
   recordCacheLookup(providerId: string, hit: boolean): void {

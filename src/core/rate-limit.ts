@@ -1,6 +1,7 @@
 // Gentle with the providers' quotas: a token bucket per provider and credential, and a cool-down
 // after the provider itself said 429. Both answer `too many requests` at once when waiting would
 // run past the caller's deadline, instead of holding the request until it times out.
+import { whenAborted } from './abort-hub.js';
 import { LRUCache } from 'lru-cache';
 import { tooManyRequests, unavailable } from './errors.js';
 
@@ -81,21 +82,20 @@ export class LocalRateLimitState implements RateLimitState {
   async close(): Promise<void> {}
 }
 
-function sleep(ms: number, signal: AbortSignal, onAbort: () => Error): Promise<void> {
+function sleep(ms: number, signal: AbortSignal, abortError: () => Error): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
-      reject(onAbort());
+      reject(abortError());
       return;
     }
-    const abort = (): void => {
+    const stopWatching = whenAborted(signal, () => {
       clearTimeout(timer);
-      reject(onAbort());
-    };
+      reject(abortError());
+    });
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', abort);
+      stopWatching();
       resolve();
     }, ms);
-    signal.addEventListener('abort', abort, { once: true });
   });
 }
 

@@ -2,6 +2,8 @@
 // first caller: it is aborted only when every caller waiting for it has gone (deadline passed or
 // client disconnected), so one impatient caller cannot fail the others.
 
+import { whenAborted } from './abort-hub.js';
+
 interface Flight<T> {
   promise: Promise<T>;
   controller: AbortController;
@@ -51,14 +53,14 @@ export class SingleFlight<T> {
         leave();
         return;
       }
-      signal.addEventListener('abort', leave, { once: true });
+      const stopWatching = whenAborted(signal, leave);
       current.promise.then(
         (value) => {
-          signal.removeEventListener('abort', leave);
+          stopWatching();
           resolve(value);
         },
         (error: unknown) => {
-          signal.removeEventListener('abort', leave);
+          stopWatching();
           reject(error);
         },
       );

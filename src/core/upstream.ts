@@ -1,10 +1,14 @@
 // Upstream HTTP for every provider: one keep-alive pool per provider (undici Agent), a time
 // limit per call, a cap on in-flight calls and on answer size, and every failure turned into
 // the contract's error codes. Redirects are never followed.
-import { setMaxListeners } from 'node:events';
-import { Agent, errors as undiciErrors } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { whenAborted } from './abort-hub.js';
 import { RelayError, keyError, sslError, tooManyRequests, unavailable } from './errors.js';
+
+type DispatchHandler = Dispatcher.DispatchHandler;
+type DispatchController = Dispatcher.DispatchController;
+const noop = (): void => undefined;
 
 export interface UpstreamUrl {
   origin: string;
@@ -88,11 +92,24 @@ function encodeSegment(segment: string): string {
  * change which endpoint is called.
  */
 export function upstreamUrl(base: string, segments: readonly string[] = [], query: Record<string, string> = {}): UpstreamUrl {
-  const url = new URL(base);
-  const basePath = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+  const { origin, basePath } = parsedBase(base);
   const search = new URLSearchParams(query).toString();
   const path = basePath + segments.map(encodeSegment).join('/') + (search === '' ? '' : `?${search}`);
-  return { origin: url.origin, path };
+  return { origin, path };
+}
+
+// A module has one or two bases (from its settings), used for every call: parsed once each.
+const bases = new Map<string, { origin: string; basePath: string }>();
+
+function parsedBase(base: string): { origin: string; basePath: string } {
+  let parsed = bases.get(base);
+  if (parsed === undefined) {
+    const url = new URL(base);
+    parsed = { origin: url.origin, basePath: url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/` };
+    // Bases come from settings, so few; the bound only keeps a caller passing values from growing it.
+    if (bases.size < 100) bases.set(base, parsed);
+  }
+  return parsed;
 }
 
 const TLS_CODES = new Set([
@@ -152,9 +169,6 @@ export class UpstreamClient {
    * the credential), so anything shared between requests can be kept apart per credential.
    */
   forRequest(signal: AbortSignal, stats: CallStats, credentialScope = '', options: { deadlineAt?: number; useCache?: boolean } = {}): Http {
-    // Every call of the request listens to its signal while in flight; a request of 50
-    // observables has 50 such listeners, which is no leak, so Node need not warn about it.
-    setMaxListeners(0, signal);
     const send: SendUpstream = (request, callSignal) => {
       stats.upstreamCalls += 1;
       return this.request(request, callSignal);
@@ -171,73 +185,82 @@ export class UpstreamClient {
     return { request: (request) => gate.request(request, scope, send) };
   }
 
-  private async send(request: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamResponse> {
+  /**
+   * One call on undici's dispatch API: no stream, async iterator or AbortController per call,
+   * which at hundreds of calls per relay request is most of the client's cost. The body is
+   * collected up to the size cap; the caller's signal and the time limit abort the call.
+   */
+  private send(request: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamResponse> {
     const started = performance.now();
-    // A timer cleared when the call ends (not AbortSignal.timeout(), which lives on for the whole
-    // time limit, and under load holds thousands of finished calls' listeners in memory).
-    const call = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      call.abort();
-    }, this.options.timeoutMs);
-    const callerGone = (): void => call.abort();
-    signal?.addEventListener('abort', callerGone, { once: true });
-    const combined = call.signal;
-    let outcome: number | string = 'error';
-    try {
-      if (combined.aborted || signal?.aborted === true) throw new DOMException('aborted', 'AbortError');
-      const answer = await this.agent.request({
-        origin: request.url.origin,
-        path: request.url.path,
-        method: request.method ?? 'GET',
-        headers: { accept: 'application/json', 'user-agent': 'ctr-relay', ...request.headers },
-        body: request.body ?? null,
-        signal: combined,
-      });
-      outcome = answer.statusCode;
-      const body = await this.readBody(answer.body);
-      const headers: Record<string, string | undefined> = {};
-      for (const [name, value] of Object.entries(answer.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      return { status: answer.statusCode, headers, body };
-    } catch (error) {
-      const relayError = this.toRelayError(error, timedOut);
-      outcome = relayError.code;
-      throw relayError;
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', callerGone);
-      this.options.onCall?.({
-        provider: this.providerName,
-        call: request.call,
-        outcome,
-        durationMs: performance.now() - started,
-      });
-    }
-  }
+    const { providerName, timeoutMs, maxBodyBytes, onCall } = this.options;
+    return new Promise<UpstreamResponse>((resolve, reject) => {
+      let controller: DispatchController | undefined;
+      // Why this side ended the call, if it did (the time limit, the caller, the size cap).
+      let reason: RelayError | undefined;
+      let done = false;
+      let status = 0;
+      let headers: Record<string, string | undefined> = {};
+      const chunks: Buffer[] = [];
+      let size = 0;
 
-  private async readBody(body: AsyncIterable<Buffer> & { destroy?: (error?: Error) => void }): Promise<string> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body) {
-      size += chunk.length;
-      if (size > this.options.maxBodyBytes) {
-        body.destroy?.();
-        throw new RelayError('unknown', `The answer of ${this.providerName} is larger than ${this.options.maxBodyBytes} bytes.`);
+      const finish = (error: RelayError | undefined): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        stopWatching();
+        onCall?.({ provider: providerName, call: request.call, outcome: error === undefined ? status : error.code, durationMs: performance.now() - started });
+        if (error === undefined) resolve({ status, headers, body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8') });
+        else reject(error);
+      };
+      const stop = (error: RelayError): void => {
+        if (done || reason !== undefined) return;
+        reason = error;
+        if (controller === undefined) finish(error);
+        else controller.abort(error);
+      };
+      const timer = setTimeout(() => stop(unavailable(providerName, new Error('time limit'))), timeoutMs);
+      const stopWatching = signal === undefined ? noop : whenAborted(signal, () => stop(unavailable(providerName, new Error('aborted'))));
+      if (signal?.aborted === true) return stop(unavailable(providerName, new Error('aborted')));
+
+      const handler: DispatchHandler = {
+        onRequestStart: (started) => {
+          controller = started;
+          if (reason !== undefined) started.abort(reason);
+        },
+        onResponseStart: (_controller, statusCode, answerHeaders) => {
+          status = statusCode;
+          headers = {};
+          for (const [name, value] of Object.entries(answerHeaders)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+        },
+        onResponseData: (_controller, chunk) => {
+          size += chunk.length;
+          if (size > maxBodyBytes) stop(new RelayError('unknown', `The answer of ${providerName} is larger than ${maxBodyBytes} bytes.`));
+          else chunks.push(chunk);
+        },
+        onResponseEnd: () => finish(reason),
+        onResponseError: (_controller, error) => finish(reason ?? this.toRelayError(error)),
+      };
+      try {
+        this.agent.dispatch(
+          {
+            origin: request.url.origin,
+            path: request.url.path,
+            method: request.method ?? 'GET',
+            headers: { accept: 'application/json', 'user-agent': 'ctr-relay', ...request.headers },
+            body: request.body ?? null,
+          },
+          handler,
+        );
+      } catch (error) {
+        finish(this.toRelayError(error));
       }
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks).toString('utf8');
+    });
   }
 
-  private toRelayError(error: unknown, timedOut: boolean): RelayError {
+  private toRelayError(error: unknown): RelayError {
     if (error instanceof RelayError) return error;
     const reason = tlsReason(error);
     if (reason !== undefined) return sslError(reason);
-    if (timedOut) return unavailable(this.providerName, error);
-    if (error instanceof undiciErrors.RequestAbortedError || (error as { name?: string } | null)?.name === 'AbortError') {
-      return unavailable(this.providerName, error);
-    }
     // Refused, reset, DNS failure, socket closed, header/body time-outs: the provider is unreachable.
     return unavailable(this.providerName, error);
   }

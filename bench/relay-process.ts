@@ -1,0 +1,91 @@
+// The built relay (dist/server.js) in its own process, as it runs in production, for the
+// benchmarks: the load generator and the fake providers then never share its event loop, and its
+// RSS is its own. Sampled every 50 ms from /proc (or ps) while it runs.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export interface RelayProcess {
+  url: string;
+  post(path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; json: any }>;
+  /** Highest RSS seen so far, in bytes. */
+  peakRss(): number;
+  /** RSS now, in bytes (0 once it has exited). */
+  rss(): number;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function processRss(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (match !== null) return Number(match[1]) * 1024;
+  } catch {
+    // Not Linux: ask ps.
+  }
+  try {
+    return Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim()) * 1024 || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startRelayProcess(env: Record<string, string>): Promise<RelayProcess> {
+  if (!existsSync('dist/server.js')) throw new Error('dist/server.js is missing: npm run build');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['dist/server.js'], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let peak = 0;
+  const sampler = setInterval(() => {
+    if (child.pid !== undefined) peak = Math.max(peak, processRss(child.pid) ?? 0);
+  }, 50);
+  const close = async (): Promise<void> => {
+    clearInterval(sampler);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
+    }
+  };
+  let ready = false;
+  for (let tries = 0; tries < 100 && !ready && child.exitCode === null; tries += 1) {
+    await sleep(100);
+    ready = await fetch(`${url}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+  }
+  if (!ready) {
+    await close();
+    throw new Error('the built relay did not become ready');
+  }
+  return {
+    url,
+    async post(path, body, headers) {
+      const response = await fetch(url + path, { method: 'POST', headers, body: JSON.stringify(body) });
+      const text = await response.text();
+      let json: unknown = text;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        // Not JSON: kept as text.
+      }
+      return { status: response.status, json };
+    },
+    peakRss: () => peak,
+    rss: () => (child.pid === undefined ? 0 : (processRss(child.pid) ?? 0)),
+    close,
+  };
+}
