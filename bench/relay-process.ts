@@ -39,11 +39,12 @@ function processRss(pid: number): number | undefined {
   }
 }
 
-export async function startRelayProcess(env: Record<string, string>): Promise<RelayProcess> {
+/** `nodeArgs` go before the script (V8 flags, --cpu-prof for a profile of the relay). */
+export async function startRelayProcess(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<RelayProcess> {
   if (!existsSync('dist/server.js')) throw new Error('dist/server.js is missing: npm run build');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['dist/server.js'], {
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/server.js'], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -5,7 +5,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Agent } from 'undici';
-import { KeySets } from './core/auth.js';
+import { KeySets, VerifiedTokens } from './core/auth.js';
 import type { CacheStore } from './core/cache/store.js';
 import { openGateResources, type GateResources } from './core/cached-http.js';
 import { RelayError, toRelayError, watchdogError } from './core/errors.js';
@@ -166,6 +166,7 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
   });
 
   const keySets = new KeySets();
+  const verifiedTokens = new VerifiedTokens();
   app.get('/', documented(serverRouteSchemas.root), async () => ({
     name: PACKAGE_NAME,
     version: PACKAGE_VERSION,
@@ -181,7 +182,7 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
 
   const prefixes = modules.length === 1 ? ['', undefined] : [undefined];
   for (const module of modules) {
-    const relay = new ModuleRelay(module, { settings, keySets, metrics });
+    const relay = new ModuleRelay(module, { settings, keySets, verifiedTokens, metrics });
     for (const rootPrefix of prefixes) {
       const prefix = rootPrefix ?? `/${module.provider.id}`;
       registerModuleRoutes(app, relay, prefix);

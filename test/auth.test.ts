@@ -69,6 +69,14 @@ describe('HS256 tokens', () => {
     const answer = await relay.post(OBSERVE, BODY, bearer(await hs256Token({ key: 'k', CTR_ENTITIES_LIMIT: 'many' })));
     assert.equal(answer.json.data.judgements.count, 1);
   });
+  test('a token accepted once, and so remembered, is refused once it has expired', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = bearer(await hs256Token({ key: 'k' }, TEST_SECRET, { exp }));
+    assert.ok((await relay.post(OBSERVE, BODY, token)).json.data);
+    assert.ok((await relay.post(OBSERVE, BODY, token)).json.data);
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    expectAuthError(await relay.post(OBSERVE, BODY, token), 'The JWT has expired');
+  });
   test('the server keeps serving after every bad token', async () => {
     const answer = await relay.post(OBSERVE, BODY, bearer(await hs256Token({ key: 'k' })));
     assert.equal(answer.json.data.judgements.count, 1);

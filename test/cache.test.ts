@@ -24,7 +24,9 @@ describe('the in-memory store', () => {
     const store = new MemoryCacheStore({ maxEntries: 10, maxBytes: 1_000_000, clock: { now: () => now } });
     assert.equal(await store.get('a'), undefined);
     await store.set('a', answer('{"x":1}'), 60);
-    assert.deepEqual(await store.get('a'), answer('{"x":1}'));
+    const { parsed, ...hit } = (await store.get('a'))!;
+    assert.deepEqual(hit, answer('{"x":1}'));
+    assert.ok(parsed instanceof Map, 'a kept answer carries what providers parse from it');
     now += 59_000;
     assert.notEqual(await store.get('a'), undefined);
     now += 2_000;
@@ -39,7 +41,8 @@ describe('the in-memory store', () => {
 
   test('bounded by bytes: the least recently used go first, and an answer larger than the bound is not kept', async () => {
     const store = new MemoryCacheStore({ maxEntries: 1000, maxBytes: 2_000 });
-    for (let index = 0; index < 10; index += 1) await store.set(`key-${index}`, answer('x'.repeat(500)), 60);
+    // Each entry counts its body twice (the body, and what is parsed from it): about 670 bytes here.
+    for (let index = 0; index < 10; index += 1) await store.set(`key-${index}`, answer('x'.repeat(300)), 60);
     assert.ok(store.bytes <= 2_000, `${store.bytes} bytes kept`);
     assert.ok(store.size < 10 && store.size >= 2, `${store.size} entries kept`);
     assert.notEqual(await store.get('key-9'), undefined);
@@ -54,12 +57,20 @@ describe('the in-memory store', () => {
     assert.equal(store.size, 3);
   });
 
-  test('a caller changing what it got does not change what the next caller gets', async () => {
+  test('a caller cannot change what the next caller gets: what it got is frozen', async () => {
     const store = new MemoryCacheStore({ maxEntries: 3, maxBytes: 1_000_000 });
-    await store.set('a', answer('{}'), 60);
+    const kept = answer('{}');
+    await store.set('a', kept, 60);
+    kept.headers['content-type'] = 'text/html';
     const first = await store.get('a');
-    first!.headers['content-type'] = 'text/plain';
+    assert.throws(() => {
+      first!.headers['content-type'] = 'text/plain';
+    }, TypeError);
+    assert.throws(() => {
+      (first as { body: string }).body = 'changed';
+    }, TypeError);
     assert.equal((await store.get('a'))!.headers['content-type'], 'application/json');
+    assert.equal((await store.get('a'))!.body, '{}');
   });
 });
 

@@ -124,6 +124,31 @@ for (const scenario of SCENARIOS) {
       assert.deepEqual((await relay.post(path('health'), undefined, headers)).json, { data: { status: 'ok' } });
     });
 
+    test('answers from the cache (parsed once, then shared) match fresh ones, with no upstream call', async () => {
+      fake.setHandler(scenario.handler);
+      const cached = await startRelay({ PROVIDERS: scenario.providerId, SECRET_KEY: TEST_SECRET, CACHE: 'on', ...scenario.envFor(fake.url) });
+      // Random ids and the times taken from the clock differ between any two answers.
+      const comparable = (json: unknown) =>
+        JSON.stringify(json)
+          .replace(/transient:[a-z-]+-[0-9a-f-]{36}/g, 'ID')
+          .replace(/\d{4}-\d{2}-\d{2}T[\d:.]+Z/g, 'TIME');
+      try {
+        const observables = scenario.observables(5);
+        const fresh = await cached.post(path('observe/observables'), observables, headers);
+        assert.equal(fresh.json.errors, undefined, JSON.stringify(fresh.json.errors));
+        const calls = fake.requests.length;
+        for (let round = 0; round < 3; round += 1) {
+          const warm = await cached.post(path('observe/observables'), observables, headers);
+          assert.equal(warm.json.errors, undefined, JSON.stringify(warm.json.errors));
+          assertContractData(warm.json.data, provider.displayName);
+          assert.equal(comparable(warm.json), comparable(fresh.json));
+        }
+        assert.equal(fake.requests.length, calls);
+      } finally {
+        await cached.close();
+      }
+    });
+
     test('an empty list answers empty data without an upstream call', async () => {
       fake.requests.length = 0;
       assert.deepEqual((await relay.post(path('observe/observables'), [], headers)).json, { data: {} });

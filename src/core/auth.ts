@@ -2,6 +2,7 @@
 // HS256 with SECRET_KEY, or RS256 with keys from JWKS_URL or from an allowed jwks_host only;
 // every other algorithm (`none` included) is refused.
 import { webcrypto } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { AUTH_MESSAGES, authorizationError } from './errors.js';
 
@@ -33,6 +34,33 @@ export class KeySets {
       this.sets.set(url, set);
     }
     return set;
+  }
+}
+
+/** How long a verified token is taken on trust: a key withdrawn from a JWKS stops working after this. */
+const VERIFIED_TTL_MS = 60_000;
+
+/**
+ * Tokens verified recently, by audience and token. Threat Response sends the same token with
+ * every request, and checking its signature costs more than answering from the cache; `exp` is
+ * still checked on every use.
+ */
+export class VerifiedTokens {
+  private readonly tokens = new LRUCache<string, JWTPayload>({ max: 1000 });
+
+  get(key: string): JWTPayload | undefined {
+    const payload = this.tokens.get(key);
+    if (payload !== undefined && typeof payload.exp === 'number' && payload.exp <= Math.floor(Date.now() / 1000)) {
+      this.tokens.delete(key);
+      throw authorizationError(AUTH_MESSAGES.expired);
+    }
+    return payload;
+  }
+
+  remember(key: string, payload: JWTPayload): void {
+    const untilExpiry = typeof payload.exp === 'number' ? payload.exp * 1000 - Date.now() : Number.POSITIVE_INFINITY;
+    const ttl = Math.floor(Math.min(VERIFIED_TTL_MS, untilExpiry));
+    if (ttl > 0) this.tokens.set(key, payload, { ttl });
   }
 }
 
@@ -104,8 +132,18 @@ export async function verifyToken(
   audiences: readonly string[],
   settings: AuthSettings,
   keySets: KeySets,
+  verified?: VerifiedTokens,
 ): Promise<JWTPayload> {
   const token = bearerToken(authorizationHeader);
+  const cacheKey = `${audiences.join(' ')}\n${token}`;
+  const known = verified?.get(cacheKey);
+  if (known !== undefined) return known;
+  const checked = await verifyUncached(token, audiences, settings, keySets);
+  verified?.remember(cacheKey, checked);
+  return checked;
+}
+
+async function verifyUncached(token: string, audiences: readonly string[], settings: AuthSettings, keySets: KeySets): Promise<JWTPayload> {
   const { alg, kid, payload } = decodeUnverified(token);
   try {
     if (alg === 'HS256') {

@@ -18,15 +18,16 @@ export async function settleAll<I, T>(
   onDeadline: () => RelayError,
   work: (item: I) => Promise<T>,
 ): Promise<Settled<T>> {
-  const limit = pLimit(concurrency);
+  // Most requests carry fewer observables than the bound: those need no queue.
+  const limit = items.length <= concurrency ? undefined : pLimit(concurrency);
   const deadline = new Promise<never>((_, reject) => {
     const fail = (): void => reject(onDeadline());
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });
   deadline.catch(() => undefined);
-  const outcomes = await Promise.allSettled(items.map((item) => Promise.race([limit(() => work(item)), deadline])));
-  limit.clearQueue();
+  const outcomes = await Promise.allSettled(items.map((item) => Promise.race([limit === undefined ? (async () => work(item))() : limit(() => work(item)), deadline])));
+  limit?.clearQueue();
   const settled: Settled<T> = { results: [], errors: [] };
   for (const outcome of outcomes) {
     if (outcome.status === 'fulfilled') settled.results.push(outcome.value);

@@ -120,6 +120,21 @@ export function parseUtcTime(text: string): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
+// Providers' answers repeat the same times (a pulse's, a feed's) in every lookup that meets them.
+const isoTimes = new LRUCache<string, string>({ max: 10_000 });
+
+/** `parseUtcTime` as an ISO string ending in `Z`, or undefined when the text is no time. */
+export function utcIsoTime(text: string): string | undefined {
+  let iso = isoTimes.get(text);
+  if (iso === undefined) {
+    const date = parseUtcTime(text);
+    if (date === undefined) return undefined;
+    iso = formatTime(date);
+    isoTimes.set(text, iso);
+  }
+  return iso;
+}
+
 export function addDays(date: Date, days: number): Date {
   return new Date(date.getTime() + days * 86_400_000);
 }

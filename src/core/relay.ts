@@ -6,7 +6,7 @@ import type { JWTPayload } from 'jose';
 import { Bundle, type BundleData } from './bundle.js';
 import { settleAll } from './concurrency.js';
 import { AUTH_MESSAGES, RelayError, authorizationError, uniqueErrors, type ErrorDocument } from './errors.js';
-import { type KeySets, verifyToken } from './auth.js';
+import { type KeySets, type VerifiedTokens, verifyToken } from './auth.js';
 import type { RelayMetrics } from './metrics.js';
 import { parseJsonBody, parseObservables, type Observable } from './observables.js';
 import type { Provider, ProviderContext, ReferLink } from './provider.js';
@@ -22,6 +22,7 @@ export interface MountedModule {
 export interface RelayDependencies {
   settings: Settings;
   keySets: KeySets;
+  verifiedTokens?: VerifiedTokens;
   /** Counts every request for `/metrics`. */
   metrics?: RelayMetrics;
 }
@@ -232,13 +233,14 @@ export class ModuleRelay {
   /** The verified credentials and entities limit of the request's token, when the endpoint reads one. */
   private async access(request: FastifyRequest, prefix: string, needsCredentials: boolean): Promise<LookupAccess> {
     const { provider } = this.module;
-    const { settings, keySets } = this.deps;
+    const { settings, keySets, verifiedTokens } = this.deps;
     if (!needsCredentials || provider.credentialsSchema === null) return { credentials: undefined, entitiesLimit: settings.CTR_ENTITIES_LIMIT };
     const payload: JWTPayload = await verifyToken(
       request.headers.authorization,
       moduleAudiences(request, settings, provider.id, prefix),
       settings,
       keySets,
+      verifiedTokens,
     );
     const parsed = provider.credentialsSchema.safeParse(payload);
     if (!parsed.success) throw authorizationError(AUTH_MESSAGES.wrongPayload);

@@ -109,7 +109,7 @@ export const coreSettingsSchema = z.object({
     .transform((text) => parseEntitiesLimit(text)),
   UPSTREAM_TIMEOUT_MS: setting.integer(1, 600_000, 10_000),
   REQUEST_DEADLINE_MS: setting.integer(100, 600_000, 14_000),
-  UPSTREAM_CONCURRENCY: setting.integer(1, 10_000, 128),
+  UPSTREAM_CONCURRENCY: setting.integer(1, 10_000, 512),
   OBSERVABLE_CONCURRENCY: setting.integer(1, 10_000, 50),
   UPSTREAM_MAX_BODY_BYTES: setting.integer(1024, 1024 ** 3, 16 * 1024 * 1024),
   BODY_LIMIT_BYTES: setting.integer(1024, 1024 ** 3, 1024 * 1024),

@@ -29,6 +29,11 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | undefined>;
   body: string;
+  /**
+   * Set on answers kept in the in-memory cache: what providers parsed from the body, by name,
+   * shared by every hit (see parsedOnce).
+   */
+  parsed?: Map<string, unknown>;
 }
 
 export interface UpstreamCallRecord {
@@ -277,6 +282,28 @@ export function parseJson(response: UpstreamResponse, providerName: string): unk
   } catch {
     throw keyError(providerName);
   }
+}
+
+/**
+ * `parse()` of a cached answer once, not on every cache hit (parsing and validating is most of
+ * a warm lookup's cost). The result is frozen, since every later hit shares it; answers not from
+ * the in-memory cache are parsed each time. `name` must say everything the parse depends on.
+ */
+export function parsedOnce<T>(response: UpstreamResponse, name: string, parse: () => T): T {
+  const memo = response.parsed;
+  if (memo === undefined) return parse();
+  if (memo.has(name)) return memo.get(name) as T;
+  const value = deepFreeze(parse());
+  memo.set(name, value);
+  return value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 /** The answer's Retry-After (seconds or an HTTP date) in whole seconds, when it has one. */

@@ -13,7 +13,8 @@ export interface MemoryCacheOptions {
 
 /** Roughly what an entry holds on the heap: its strings plus a fixed overhead per object. */
 function entryBytes(value: UpstreamResponse, key: string): number {
-  let bytes = 64 + key.length + Buffer.byteLength(value.body);
+  // The body, and what providers parse from it (kept with the entry, see parsedOnce): about as much again.
+  let bytes = 64 + key.length + 2 * Buffer.byteLength(value.body);
   for (const [name, header] of Object.entries(value.headers)) bytes += name.length + (header?.length ?? 0);
   return bytes;
 }
@@ -32,15 +33,15 @@ export class MemoryCacheStore implements CacheStore {
   }
 
   async get(key: string): Promise<UpstreamResponse | undefined> {
-    const value = this.entries.get(key);
-    // A copy, so a caller changing what it got cannot change what the next one gets.
-    return value === undefined ? undefined : { ...value, headers: { ...value.headers } };
+    // Entries are frozen (see set), so no caller can change what the next one gets.
+    return this.entries.get(key);
   }
 
   async set(key: string, value: UpstreamResponse, ttlSeconds: number): Promise<void> {
     if (ttlSeconds <= 0) return;
     // An entry larger than maxBytes is refused by the LRU itself.
-    this.entries.set(key, value, { ttl: ttlSeconds * 1000 });
+    const entry: UpstreamResponse = Object.freeze({ ...value, headers: Object.freeze({ ...value.headers }), parsed: new Map<string, unknown>() });
+    this.entries.set(key, entry, { ttl: ttlSeconds * 1000 });
   }
 
   /** What is kept now: for tests and diagnostics. */

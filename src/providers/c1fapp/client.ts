@@ -1,6 +1,6 @@
 // C1fApp's HTTP call: one POST of a JSON body (key, value, format, backend) to the API endpoint.
 // The key travels in the body, never in the URL, so no logged URL can hold it.
-import { statusError, type Http, type UpstreamUrl } from '../../core/upstream.js';
+import { parsedOnce, statusError, type Http, type UpstreamUrl } from '../../core/upstream.js';
 import { DISPLAY_NAME } from './display-name.js';
 import { isNothingKnownAnswer, parseLookupAnswer, type C1fappRecord } from './lookup-answer.js';
 
@@ -24,9 +24,11 @@ export async function lookup(http: Http, endpoint: UpstreamUrl, key: string, val
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ key, request: value, format: 'json', backend: 'es' }),
   });
-  // C1fApp answers "nothing known" as a plain sentence, whatever the status it comes with.
-  if (isNothingKnownAnswer(response.body)) return [];
-  // A refused key is 403 (`Invalid API key`): a credentials problem, not a permission one.
-  if (response.status < 200 || response.status >= 300) throw statusError(response, DISPLAY_NAME, { 403: 'authorization error' });
-  return parseLookupAnswer(response.body);
+  return parsedOnce(response, 'lookup', () => {
+    // C1fApp answers "nothing known" as a plain sentence, whatever the status it comes with.
+    if (isNothingKnownAnswer(response.body)) return [];
+    // A refused key is 403 (`Invalid API key`): a credentials problem, not a permission one.
+    if (response.status < 200 || response.status >= 300) throw statusError(response, DISPLAY_NAME, { 403: 'authorization error' });
+    return parseLookupAnswer(response.body);
+  });
 }

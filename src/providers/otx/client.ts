@@ -1,7 +1,7 @@
 // OTX's HTTP calls. The key travels in the `X-OTX-API-KEY` header, never in a URL.
 import { authorizationError, type RelayError } from '../../core/errors.js';
 import type { Observable } from '../../core/observables.js';
-import { parseJson, statusError, upstreamUrl, type Http, type UpstreamResponse } from '../../core/upstream.js';
+import { parseJson, parsedOnce, statusError, upstreamUrl, type Http, type UpstreamResponse } from '../../core/upstream.js';
 import { parseGeneralAnswer, parsePulseIndicatorsPage, type GeneralAnswer, type PulseIndicatorsPage } from './answers.js';
 import { DISPLAY_NAME } from './display-name.js';
 import { generalSection } from './mapping.js';
@@ -19,20 +19,19 @@ function keyHeader(credentials: OtxCredentials): Record<string, string> {
   return { 'X-OTX-API-KEY': credentials.key };
 }
 
-/** 400 and 404 mean OTX knows nothing of the value: undefined, not an error. */
-async function lookup(http: Http, call: string, credentials: OtxCredentials, url: ReturnType<typeof upstreamUrl>): Promise<unknown> {
+/** The answer parsed by `parse`; 400 and 404 mean OTX knows nothing of the value: undefined, not an error. */
+async function lookup<T>(http: Http, call: string, credentials: OtxCredentials, url: ReturnType<typeof upstreamUrl>, parse: (json: unknown) => T): Promise<T | undefined> {
   const response: UpstreamResponse = await http.request({ call, url, headers: keyHeader(credentials) });
   if (response.status === 400 || response.status === 404) return undefined;
   if (response.status !== 200) throw statusError(response, DISPLAY_NAME, STATUS_CODES);
-  return parseJson(response, DISPLAY_NAME);
+  return parsedOnce(response, call, () => parse(parseJson(response, DISPLAY_NAME)));
 }
 
 /** The pulses listing the observable; undefined when OTX knows nothing of it (or has no such lookup, as for email). */
 export async function fetchGeneral(http: Http, baseUrl: string, credentials: OtxCredentials, observable: Observable): Promise<GeneralAnswer | undefined> {
   const section = generalSection(observable);
   if (section === undefined) return undefined;
-  const json = await lookup(http, 'general', credentials, upstreamUrl(baseUrl, ['api', 'v1', 'indicators', section, observable.value, 'general']));
-  return json === undefined ? undefined : parseGeneralAnswer(json);
+  return lookup(http, 'general', credentials, upstreamUrl(baseUrl, ['api', 'v1', 'indicators', section, observable.value, 'general']), parseGeneralAnswer);
 }
 
 /** One page of a pulse's indicator list, newest first. */
@@ -47,8 +46,7 @@ export async function fetchPulseIndicatorsPage(
     limit: String(request.pageSize),
     page: String(request.page),
   });
-  const json = await lookup(http, 'pulse indicators', credentials, url);
-  return json === undefined ? undefined : parsePulseIndicatorsPage(json);
+  return lookup(http, 'pulse indicators', credentials, url, parsePulseIndicatorsPage);
 }
 
 /** The cheapest call that proves the key: the key's own user. */

@@ -8,10 +8,9 @@ import {
   buildIndicator,
   buildRelationship,
   buildSighting,
-  formatTime,
   newest,
   observableRef,
-  parseUtcTime,
+  utcIsoTime,
   stableId,
   truncate,
   type Indicator,
@@ -79,13 +78,13 @@ export function pulseUrl(baseUrl: string, pulseId: string): string {
 
 /** OTX times are UTC without a zone (`2023-07-19T14:02:11`, sometimes with microseconds). */
 function otxTime(text: string): string {
-  const date = parseUtcTime(text);
-  if (date === undefined) throw keyError(DISPLAY_NAME);
-  return formatTime(date);
+  const iso = utcIsoTime(text);
+  if (iso === undefined) throw keyError(DISPLAY_NAME);
+  return iso;
 }
 
 function pulseTime(text: string): string {
-  return parseUtcTime(text) === undefined ? '' : otxTime(text);
+  return utcIsoTime(text) ?? '';
 }
 
 interface FindingTimes {

@@ -12,6 +12,7 @@ import {
   newest,
   observableRef,
   parseUtcTime,
+  utcIsoTime,
   stableId,
   truncate,
   type Indicator,
@@ -48,9 +49,9 @@ function optionalStamp(text: string | null | undefined): Date | undefined {
 }
 
 function requiredStamp(text: string): string {
-  const date = parseUtcTime(text);
-  if (date === undefined) throw keyError(DISPLAY_NAME);
-  return formatTime(date);
+  const iso = utcIsoTime(text);
+  if (iso === undefined) throw keyError(DISPLAY_NAME);
+  return iso;
 }
 
 export function assessRisk(info: InfoAnswer): RiskAssessment {
