@@ -17,7 +17,8 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     PORT=9090 \
-    HOST=0.0.0.0
+    HOST=0.0.0.0 \
+    HEAP_MB=256
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts run in the image: every dependency works without one.
@@ -29,5 +30,5 @@ USER node
 EXPOSE 9090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 9090) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# node as PID 1 receives SIGTERM itself; the relay drains in-flight requests, then exits.
-CMD ["node", "dist/server.js"]
+# exec: node becomes PID 1 and receives SIGTERM itself; the relay drains in-flight requests, then exits.
+CMD ["sh", "-c", "exec node --max-old-space-size=$HEAP_MB dist/server.js"]

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { PROVIDERS } from '../src/providers/registry.js';
+import { loadSettings } from '../src/core/settings.js';
+import { heapProblem } from '../src/serve.js';
 import { echoProvider } from './helpers/echo-provider.js';
 import { startFakeUpstream } from './helpers/fake-upstream.js';
 import { startRelay, type RunningRelay } from './helpers/relay.js';
@@ -230,4 +232,14 @@ test('a bad setting stops start-up with a message naming it', { timeout: 30_000 
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 1);
   assert.match(errors, /PORT accepts a whole number/);
+});
+
+test('an in-memory cache larger than the heap allows is refused at start, naming the settings', () => {
+  const MiB = 1024 ** 2;
+  const settings = (env: Record<string, string>) => loadSettings({ SECRET_KEY: TEST_SECRET, ...env }, PROVIDERS);
+  assert.equal(heapProblem(settings({}), 256 * MiB), undefined, 'the defaults fit HEAP_MB=256');
+  const problem = heapProblem(settings({ CACHE_MAX_BYTES: String(512 * MiB) }), 256 * MiB);
+  assert.match(problem ?? '', /^CACHE_MAX_BYTES=536870912 does not fit the heap limit of 256 MiB: set HEAP_MB to at least 608/);
+  assert.equal(heapProblem(settings({ CACHE_MAX_BYTES: String(512 * MiB), CACHE: 'off' }), 256 * MiB), undefined);
+  assert.equal(heapProblem(settings({ CACHE_MAX_BYTES: String(512 * MiB), REDIS_URL: 'redis://127.0.0.1:6399' }), 256 * MiB), undefined);
 });
