@@ -67,8 +67,15 @@ export function moduleAudiences(request: FastifyRequest, settings: Settings, id:
 /** A hash naming the credential in shared state (cache keys, rate limits); never the credential. */
 export function credentialScope(credentials: unknown): string {
   if (credentials === undefined) return '';
-  return createHash('sha256').update(JSON.stringify(credentials)).digest('hex').slice(0, 32);
+  const known = typeof credentials === 'object' && credentials !== null ? scopes.get(credentials) : undefined;
+  if (known !== undefined) return known;
+  const scope = createHash('sha256').update(JSON.stringify(credentials)).digest('hex').slice(0, 32);
+  if (typeof credentials === 'object' && credentials !== null) scopes.set(credentials, scope);
+  return scope;
 }
+
+// The same credentials object comes back with every request of a remembered token (see access()).
+const scopes = new WeakMap<object, string>();
 
 /** Aborted when the client goes away before its answer was written. */
 function clientGoneSignal(reply: FastifyReply): AbortSignal {
@@ -185,6 +192,8 @@ function requestOutcome(answer: Answer): string {
 }
 
 export class ModuleRelay {
+  private readonly accessByPayload = new WeakMap<JWTPayload, LookupAccess>();
+
   constructor(
     private readonly module: MountedModule,
     private readonly deps: RelayDependencies,
@@ -242,9 +251,14 @@ export class ModuleRelay {
       keySets,
       verifiedTokens,
     );
+    const known = this.accessByPayload.get(payload);
+    if (known !== undefined) return known;
     const parsed = provider.credentialsSchema.safeParse(payload);
     if (!parsed.success) throw authorizationError(AUTH_MESSAGES.wrongPayload);
-    return { credentials: parsed.data, entitiesLimit: parseEntitiesLimit(payload.CTR_ENTITIES_LIMIT, settings.CTR_ENTITIES_LIMIT) };
+    const access = { credentials: parsed.data, entitiesLimit: parseEntitiesLimit(payload.CTR_ENTITIES_LIMIT, settings.CTR_ENTITIES_LIMIT) };
+    // A remembered token's payload is the same object on every request (see VerifiedTokens).
+    this.accessByPayload.set(payload, access);
+    return access;
   }
 }
 

@@ -31,7 +31,10 @@ const OUT_OF_BUDGET = Symbol('out of budget');
 const STOPPED = Symbol('stopped');
 
 export async function searchPulses(pulses: readonly Pulse[], options: PulseSearchOptions): Promise<PulseFinding[]> {
-  const limit = pLimit(options.concurrency);
+  // Each pulse's pages are fetched one after another, so with no more pulses than the bound no
+  // call ever waits: no queue is needed (the usual case, and the cheap one for cached pages).
+  const queue = pulses.length <= options.concurrency ? undefined : pLimit(options.concurrency);
+  const limit = <T>(work: () => Promise<T>): Promise<T> => (queue === undefined ? work() : queue(work));
   let callsLeft = options.maxCalls;
   // A plain timer, not AbortSignal.any([..., AbortSignal.timeout()]): on Node 20 a timeout signal
   // held only by such a composite can be garbage-collected and never fire.

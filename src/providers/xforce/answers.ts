@@ -1,7 +1,7 @@
 // X-Force answers, parsed with minimal schemas: only the fields the mapping reads are checked,
 // everything else is tolerated. A field the mapping cannot do without is the contract's key error.
 import { z } from 'zod';
-import { parseUtcTime } from '../../core/ctim.js';
+import { utcIsoTime } from '../../core/ctim.js';
 import { keyError } from '../../core/errors.js';
 import type { ObservableType } from '../../core/validators.js';
 import { DISPLAY_NAME } from './display-name.js';
@@ -136,12 +136,12 @@ export function parseCollections(json: unknown): Collection[] {
     .filter((entity) => entity.type === undefined || entity.type === 'casefile')
     .map((entity) => {
       const collection = parse(collectionSchema, entity);
-      const created = parseUtcTime(collection.created);
+      const created = utcIsoTime(collection.created);
       if (created === undefined) throw keyError(DISPLAY_NAME);
       return {
         id: collection.id,
         title: collection.title,
-        created: created.toISOString(),
+        created,
         ...(collection.category === undefined ? {} : { category: collection.category }),
         ownerName: collection.owner.name,
       };
