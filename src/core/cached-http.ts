@@ -30,8 +30,15 @@ export function isCacheable(status: number): boolean {
  * ever be stored.
  */
 export function cacheKey(providerId: string, credentialScope: string, request: UpstreamRequest): string {
-  const headers = request.headers === undefined ? [] : Object.entries(request.headers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const material = JSON.stringify([providerId, credentialScope, request.method ?? 'GET', request.url.origin, request.url.path, headers, request.body ?? '']);
+  // Fields joined by NUL, which none of them can hold (ids, a hex scope, an encoded path, header
+  // names and values), except the body, which comes last: no two calls share a material.
+  let headers = '';
+  if (request.headers !== undefined) {
+    const names = Object.keys(request.headers);
+    if (names.length > 1) names.sort();
+    for (const name of names) headers += `${name}\u0000${request.headers[name]}\u0000`;
+  }
+  const material = `${providerId}\u0000${credentialScope}\u0000${request.method ?? 'GET'}\u0000${request.url.origin}\u0000${request.url.path}\u0000${headers}\u0000${request.body ?? ''}`;
   return `${providerId}:${hash('sha256', material, 'hex')}`;
 }
 

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RelayError } from './errors.js';
-import { UpstreamClient, statusError, upstreamUrl } from './upstream.js';
+import fc from 'fast-check';
+import { UpstreamClient, formEncode, statusError, upstreamUrl } from './upstream.js';
 import { startFakeUpstream, type FakeUpstream } from '../../test/helpers/fake-upstream.js';
 
 function client(overrides: Partial<ConstructorParameters<typeof UpstreamClient>[0]> = {}): UpstreamClient {
@@ -30,6 +31,15 @@ test('upstreamUrl encodes every value for its place and keeps the base path', ()
   });
   assert.equal(upstreamUrl('https://api.example.com', ['ipr', '..']).path, '/ipr/%2E%2E');
   assert.equal(upstreamUrl('https://api.example.com/api', ['info.php'], { indicator: 'a&key=b', key: 'k' }).path, '/api/info.php?indicator=a%26key%3Db&key=k');
+});
+
+test('query values are encoded exactly as URLSearchParams encodes them', () => {
+  const reference = (text: string) => new URLSearchParams([['', text]]).toString().slice(1);
+  for (const text of ['a b', "!'()~*-._", 'é/?#&=+%', '\uD800x', '']) assert.equal(formEncode(text), reference(text), JSON.stringify(text));
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), (text) => formEncode(text) === reference(text)),
+    { numRuns: 2000 },
+  );
 });
 
 test('statusError maps statuses to the contract codes, with provider overrides', () => {

@@ -98,9 +98,28 @@ function encodeSegment(segment: string): string {
  */
 export function upstreamUrl(base: string, segments: readonly string[] = [], query: Record<string, string> = {}): UpstreamUrl {
   const { origin, basePath } = parsedBase(base);
-  const search = new URLSearchParams(query).toString();
+  let search = '';
+  for (const name in query) search += `${search === '' ? '' : '&'}${formEncode(name)}=${formEncode(query[name]!)}`;
   const path = basePath + segments.map(encodeSegment).join('/') + (search === '' ? '' : `?${search}`);
   return { origin, path };
+}
+
+/**
+ * application/x-www-form-urlencoded, as URLSearchParams writes it (space as `+`; only `*-._` and
+ * alphanumerics left as they are), without building one for every call.
+ */
+const NOT_FORM_ENCODED = /%20|[!'()~]/;
+
+export function formEncode(text: string): string {
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(text);
+  } catch {
+    // A lone surrogate: URLSearchParams writes it as U+FFFD.
+    return new URLSearchParams([['', text]]).toString().slice(1);
+  }
+  if (!NOT_FORM_ENCODED.test(encoded)) return encoded;
+  return encoded.replace(/%20/g, '+').replace(/[!'()~]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 // A module has one or two bases (from its settings), used for every call: parsed once each.
