@@ -22,7 +22,10 @@ export interface RateLimitState {
   close(): Promise<void>;
 }
 
-const MAX_BUCKETS = 100_000;
+// Buckets are per provider and credential: far fewer than this in any deployment. (lru-cache sets
+// aside memory for every slot up front: at 100,000 that was 3 MB of an idle relay.) The least
+// recently used bucket is dropped first, which only ever makes the limit more lenient.
+const MAX_BUCKETS = 10_000;
 
 /** `<requests>/<seconds>` (`60/60`, `1/1`, `5000/86400`) or `off`: null for off, undefined when invalid. */
 export function parseRateLimit(text: string): RateLimit | null | undefined {
