@@ -9,6 +9,7 @@ import { KeySets, VerifiedTokens } from './core/auth.js';
 import type { CacheStore } from './core/cache/store.js';
 import { openGateResources, type GateResources } from './core/cached-http.js';
 import { RelayError, toRelayError, watchdogError } from './core/errors.js';
+import { ProviderMemo } from './core/memo.js';
 import { RelayMetrics, measuredGate, registerMetricsRoute } from './core/metrics.js';
 import { documented, moduleRouteSchema, registerOpenApi, serverRouteSchemas, type DocumentedEndpoint } from './core/openapi.js';
 import type { Provider } from './core/provider.js';
@@ -72,7 +73,10 @@ export function mountModules(
       ...(options.agent === undefined ? {} : { agent: options.agent }),
       ...(metrics === undefined ? {} : { onCall: (record) => metrics.recordUpstreamCall(provider.id, record) }),
     });
-    return { provider, config: settings.providerSettings[id], client };
+    // Hints live no longer than the answers they came from (see memo.ts).
+    const ttlSeconds = settings.cacheTtlSeconds[id] ?? settings.CACHE_TTL_SECONDS;
+    const memo = gates?.cache !== undefined && ttlSeconds > 0 ? new ProviderMemo(ttlSeconds) : undefined;
+    return { provider, config: settings.providerSettings[id], client, memo };
   });
 }
 

@@ -1,6 +1,7 @@
 // The one interface every provider module satisfies. A provider is a plain object; the core
 // handles auth, bodies, concurrency, partial failures, the envelope and errors around it.
 import type { z } from 'zod';
+import type { Memo } from './memo.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ObservableResult } from './bundle.js';
 import type { Observable } from './observables.js';
@@ -29,6 +30,8 @@ export interface ProviderContext<Credentials, Config> {
   /** The time the request started: one "now" for every entity of an answer. */
   now: Date;
   log: FastifyBaseLogger;
+  /** Hints learned from earlier answers for this credential (see memo.ts); absent with CACHE=off. */
+  memo?: Memo | undefined;
 }
 
 export interface ProviderDefinition<Credentials = unknown, Config = unknown> {

@@ -7,6 +7,7 @@ import { Bundle, type BundleData } from './bundle.js';
 import { settleAll } from './concurrency.js';
 import { AUTH_MESSAGES, RelayError, authorizationError, uniqueErrors, type ErrorDocument } from './errors.js';
 import { type KeySets, type VerifiedTokens, verifyToken } from './auth.js';
+import type { ProviderMemo } from './memo.js';
 import type { RelayMetrics } from './metrics.js';
 import { parseJsonBody, parseObservables, type Observable } from './observables.js';
 import type { Provider, ProviderContext, ReferLink } from './provider.js';
@@ -17,6 +18,8 @@ export interface MountedModule {
   provider: Provider;
   config: unknown;
   client: UpstreamClient;
+  /** Present when answers are cached (see memo.ts). */
+  memo?: ProviderMemo | undefined;
 }
 
 export interface RelayDependencies {
@@ -135,15 +138,17 @@ async function lookupUntil(
 ): Promise<Answer> {
   const { provider, config, client } = module;
   const { settings, credentials } = options;
+  const scope = credentialScope(credentials);
   const context: ProviderContext<unknown, unknown> = {
     config,
     credentials,
     entitiesLimit: options.entitiesLimit,
     // Health proves the credentials work now: never answered from the cache.
-    http: client.forRequest(signal, options.stats, credentialScope(credentials), { deadlineAt, useCache: endpoint !== 'health' }),
+    http: client.forRequest(signal, options.stats, scope, { deadlineAt, useCache: endpoint !== 'health' }),
     signal,
     now: new Date(),
     log: options.log,
+    memo: endpoint === 'health' ? undefined : module.memo?.forScope(scope),
   };
   const onDeadline = (): RelayError => deadlineError(module, settings);
   // A failure that is not a RelayError is a bug in a module: the caller gets `unknown`, the

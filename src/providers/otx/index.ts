@@ -1,6 +1,7 @@
 // AlienVault OTX (otx.alienvault.com): the pulses that list an observable, as CTIM indicators,
 // sightings and relationships. No verdicts (deliberate answers `{"data": {}}`).
 import { z } from 'zod';
+import type { Observable } from '../../core/observables.js';
 import { defineProvider } from '../../core/provider.js';
 import { setting } from '../../core/settings.js';
 import { checkHealth, fetchGeneral, fetchPulseIndicatorsPage, type OtxCredentials } from './client.js';
@@ -29,6 +30,11 @@ export interface OtxConfig {
   searchTimeoutMs: number;
 }
 
+/** Where in a pulse's pages the observable was last found (see searchPulses). */
+function pageHintKey(pulseId: string, observable: Observable): string {
+  return `page\u0000${pulseId}\u0000${observable.type}\u0000${observable.value}`;
+}
+
 export const otx = defineProvider<OtxCredentials, OtxConfig>({
   id: 'otx',
   displayName: DISPLAY_NAME,
@@ -46,7 +52,7 @@ export const otx = defineProvider<OtxCredentials, OtxConfig>({
 
   health: ({ http, config, credentials }) => checkHealth(http, config.baseUrl, credentials),
 
-  async observe({ http, config, credentials, entitiesLimit, signal, log }, observable) {
+  async observe({ http, config, credentials, entitiesLimit, signal, log, memo }, observable) {
     // OTX has no lookup for emails: refer only.
     const general = await fetchGeneral(http, config.baseUrl, credentials, observable);
     if (general === undefined) return {};
@@ -59,6 +65,11 @@ export const otx = defineProvider<OtxCredentials, OtxConfig>({
       timeoutMs: config.searchTimeoutMs,
       fetchPage: (pulseId, page) => fetchPulseIndicatorsPage(http, config.baseUrl, credentials, { pulseId, page, pageSize: config.pageSize }),
       matches: (listed) => matchesObservable(observable, listed),
+      hintedPage: (pulseId) => {
+        const page = memo?.get(pageHintKey(pulseId, observable));
+        return page === undefined ? undefined : Number(page);
+      },
+      onFound: (pulseId, page) => memo?.set(pageHintKey(pulseId, observable), String(page)),
       onPageError: (pulse, error) => {
         if (!signal.aborted) log.warn({ module: 'otx', pulse: pulse.id, code: error.code }, 'OTX pulse search failed; the pulse keeps its own times');
       },

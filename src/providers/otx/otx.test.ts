@@ -304,6 +304,34 @@ describe('otx', () => {
   });
 });
 
+describe('page hints', () => {
+  test('with the cache on, a later search goes straight to the page the observable was found on; with it off, never', async () => {
+    const fake = await startFakeUpstream(otxScenario.handler);
+    const token = bearer(await hs256Token({ ...otxScenario.credentials }));
+    const [observable] = otxScenario.observables(1);
+    // One cached answer at most: the pages are gone from the cache by the second lookup, the hints are not.
+    const cached = await startRelay({ PROVIDERS: 'otx', SECRET_KEY: TEST_SECRET, ...otxScenario.envFor(fake.url), CACHE: 'on', CACHE_MAX_ENTRIES: '1' });
+    const uncached = await startRelay({ PROVIDERS: 'otx', SECRET_KEY: TEST_SECRET, ...otxScenario.envFor(fake.url), CACHE: 'off' });
+    try {
+      const callsFor = async (relay: RunningRelay) => {
+        const before = fake.requests.length;
+        const answer = await relay.post('/otx/observe/observables', [observable], token);
+        assert.equal(answer.json.errors, undefined);
+        assert.equal(answer.json.data.sightings.count, 5);
+        return fake.requests.length - before;
+      };
+      assert.equal(await callsFor(cached), 16);
+      assert.equal(await callsFor(cached), 6, 'general, then the remembered page of each of the 5 pulses');
+      assert.equal(await callsFor(uncached), 16);
+      assert.equal(await callsFor(uncached), 16);
+    } finally {
+      await cached.close();
+      await uncached.close();
+      await fake.close();
+    }
+  });
+});
+
 describe('otx scenario (for the shared suites and the benchmark)', () => {
   test('each observable is in 5 pulses of 3 pages: 16 calls, 4 round trips deep, all found', async () => {
     const fake = await startFakeUpstream(otxScenario.handler);

@@ -58,6 +58,38 @@ describe('searchPulses', () => {
     assert.deepEqual(calls.sort(), ['a:1', 'a:2', 'a:3', 'b:1']);
   });
 
+  test('a page found beyond the first is remembered, and the next search goes there first', async () => {
+    const hints = new Map<string, number>();
+    const remember = { hintedPage: (id: string) => hints.get(id), onFound: (id: string, page: number) => void hints.set(id, page) };
+    const first = harness({ a: pagesOf(5, 3), b: pagesOf(5, 1) }, remember);
+    await searchPulses([pulse('a'), pulse('b')], first.options);
+    assert.deepEqual([...hints], [['a', 3]], 'a match on page 1 needs no hint');
+    const second = harness({ a: pagesOf(5, 3), b: pagesOf(5, 1) }, remember);
+    const findings = await searchPulses([pulse('a'), pulse('b')], second.options);
+    assert.equal(findings[0]?.indicator?.created, '2024-01-03T12:00:00');
+    assert.deepEqual(second.calls.sort(), ['a:3', 'b:1']);
+  });
+
+  test('a hint that no longer holds costs one page, then the search starts from the first', async () => {
+    const hints = new Map<string, number>([
+      ['a', 4],
+      ['b', 9],
+      ['c', 1.5],
+    ]);
+    const { options, calls } = harness(
+      { a: pagesOf(5, 2), b: pagesOf(3, 3), c: pagesOf(2, 2) },
+      { hintedPage: (id) => hints.get(id), onFound: (id, page) => void hints.set(id, page) },
+    );
+    const findings = await searchPulses([pulse('a'), pulse('b'), pulse('c')], options);
+    assert.deepEqual(
+      findings.map((finding) => finding.indicator?.created),
+      ['2024-01-02T12:00:00', '2024-01-03T12:00:00', '2024-01-02T12:00:00'],
+    );
+    // a: the hinted page 4, then 1 and 2; b: page 9 is gone, then 1 to 3; c: a hint that is no page is ignored.
+    assert.deepEqual(calls.sort(), ['a:1', 'a:2', 'a:4', 'b:1', 'b:2', 'b:3', 'b:9', 'c:1', 'c:2']);
+    assert.deepEqual([...hints], [['a', 2], ['b', 3], ['c', 2]]);
+  });
+
   test('a list without the value, or one OTX does not know, ends the search without a match', async () => {
     const { options, calls } = harness({ a: pagesOf(2), gone: () => undefined });
     const findings = await searchPulses([pulse('a'), pulse('gone')], options);

@@ -25,6 +25,10 @@ export interface PulseSearchOptions {
   matches(listed: string): boolean;
   /** A page call failed: the pulse keeps its own times. */
   onPageError?(pulse: Pulse, error: RelayError): void;
+  /** The page an earlier search found the observable on, if known: tried first. */
+  hintedPage?(pulseId: string): number | undefined;
+  /** The observable was found on `page` (beyond the first): for later searches. */
+  onFound?(pulseId: string, page: number): void;
 }
 
 const OUT_OF_BUDGET = Symbol('out of budget');
@@ -60,7 +64,11 @@ export async function searchPulses(pulses: readonly Pulse[], options: PulseSearc
     });
 
   async function search(pulse: Pulse): Promise<PulseFinding> {
-    for (let number = 1; ; number += 1) {
+    // An entry is listed once per pulse, so finding it on the hinted page ends the search as
+    // surely as reaching it from page 1 would; a hint that no longer holds costs one page.
+    let hint = options.hintedPage?.(pulse.id);
+    if (hint !== undefined && !(Number.isInteger(hint) && hint > 1)) hint = undefined;
+    for (let number = hint ?? 1; ; number += 1) {
       let answer: PulseIndicatorsPage | undefined | typeof OUT_OF_BUDGET | typeof STOPPED;
       try {
         answer = await Promise.race([page(pulse, number), stopped]);
@@ -71,10 +79,19 @@ export async function searchPulses(pulses: readonly Pulse[], options: PulseSearc
         options.onPageError?.(pulse, relayError);
         return { pulse, indicator: undefined };
       }
-      if (answer === undefined || answer === OUT_OF_BUDGET || answer === STOPPED) return { pulse, indicator: undefined };
-      const indicator = answer.results.find((entry) => options.matches(entry.indicator));
-      if (indicator !== undefined) return { pulse, indicator };
-      if (!answer.hasNext) return { pulse, indicator: undefined };
+      if (answer === OUT_OF_BUDGET || answer === STOPPED) return { pulse, indicator: undefined };
+      const indicator = answer?.results.find((entry) => options.matches(entry.indicator));
+      if (indicator !== undefined) {
+        if (number > 1) options.onFound?.(pulse.id, number);
+        return { pulse, indicator };
+      }
+      if (hint !== undefined) {
+        // Not there any more: the ordinary search from the first page (the loop adds one).
+        hint = undefined;
+        number = 0;
+        continue;
+      }
+      if (answer === undefined || !answer.hasNext) return { pulse, indicator: undefined };
     }
   }
 
