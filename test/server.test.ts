@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PROVIDERS } from '../src/providers/registry.js';
 import { loadSettings } from '../src/core/settings.js';
 import { heapProblem } from '../src/serve.js';
@@ -243,4 +245,37 @@ test('an in-memory cache larger than the heap allows is refused at start, naming
   assert.match(problem ?? '', /^CACHE_MAX_BYTES=536870912 does not fit the heap limit of 256 MiB: set HEAP_MB to at least 608/);
   assert.equal(heapProblem(settings({ CACHE_MAX_BYTES: String(512 * MiB), CACHE: 'off' }), 256 * MiB), undefined);
   assert.equal(heapProblem(settings({ CACHE_MAX_BYTES: String(512 * MiB), REDIS_URL: 'redis://127.0.0.1:6399' }), 256 * MiB), undefined);
+});
+
+test('a client that goes away ends the upstream calls made for it', { timeout: 20_000 }, async () => {
+  let received = 0;
+  let closedAt: number | undefined;
+  const slow = createServer((request, response) => {
+    received += 1;
+    request.socket.once('close', () => (closedAt ??= Date.now()));
+    setTimeout(() => response.end('{}'), 5000).unref();
+  });
+  await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+  const relay = await startRelay({ PROVIDERS: 'cybercrime-tracker', CYBERCRIME_TRACKER_URL: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/` });
+  try {
+    const client = new AbortController();
+    const pending = fetch(`${relay.url}/cybercrime-tracker/observe/observables`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ type: 'ip', value: '1.2.3.4' }]),
+      signal: client.signal,
+    }).catch(() => undefined);
+    for (let tries = 0; tries < 250 && received === 0; tries += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(received, 1);
+    const abortedAt = Date.now();
+    client.abort();
+    await pending;
+    for (let tries = 0; tries < 150 && closedAt === undefined; tries += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(closedAt !== undefined && closedAt - abortedAt < 2500, 'the upstream call was ended, not left to finish');
+    assert.equal((await relay.get('/healthz')).status, 200);
+  } finally {
+    await relay.close();
+    slow.closeAllConnections();
+    await new Promise((resolve) => slow.close(resolve));
+  }
 });

@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { whenAborted } from './abort-hub.js';
 import { toRelayError, type RelayError } from './errors.js';
 
 export interface Settled<T> {
@@ -20,14 +21,16 @@ export async function settleAll<I, T>(
 ): Promise<Settled<T>> {
   // Most requests carry fewer observables than the bound: those need no queue.
   const limit = items.length <= concurrency ? undefined : pLimit(concurrency);
+  let stopWatching = (): void => undefined;
   const deadline = new Promise<never>((_, reject) => {
     const fail = (): void => reject(onDeadline());
     if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
+    else stopWatching = whenAborted(signal, fail);
   });
   deadline.catch(() => undefined);
   const outcomes = await Promise.allSettled(items.map((item) => Promise.race([limit === undefined ? (async () => work(item))() : limit(() => work(item)), deadline])));
   limit?.clearQueue();
+  stopWatching();
   const settled: Settled<T> = { results: [], errors: [] };
   for (const outcome of outcomes) {
     if (outcome.status === 'fulfilled') settled.results.push(outcome.value);

@@ -49,8 +49,10 @@ export interface LookupOptions extends LookupAccess {
   log: FastifyBaseLogger;
   /** Counts the upstream calls and cache hits, for a summary. */
   stats: CallStats;
-  /** Ends the work early (the HTTP client went away); the request deadline is added to it. */
+  /** Ends the work early (the caller gave up); the request deadline is added to it. */
   signal?: AbortSignal;
+  /** The same for an HTTP client going away, without a signal of its own: registers `abort`, returns the unwatch. */
+  whenGone?: (abort: () => void) => () => void;
 }
 
 /** What a request did, for its summary log line. */
@@ -80,13 +82,15 @@ export function credentialScope(credentials: unknown): string {
 // The same credentials object comes back with every request of a remembered token (see access()).
 const scopes = new WeakMap<object, string>();
 
-/** Aborted when the client goes away before its answer was written. */
-function clientGoneSignal(reply: FastifyReply): AbortSignal {
-  const closed = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) closed.abort();
-  });
-  return closed.signal;
+/** Calls `abort` when the client goes away before its answer was written; returns the unwatch. */
+function whenClientGone(reply: FastifyReply): (abort: () => void) => () => void {
+  return (abort) => {
+    const closed = (): void => {
+      if (!reply.raw.writableFinished) abort();
+    };
+    reply.raw.once('close', closed);
+    return () => void reply.raw.off('close', closed);
+  };
 }
 
 function deadlineError(module: MountedModule, settings: Settings): RelayError {
@@ -120,11 +124,13 @@ export async function lookup(module: MountedModule, endpoint: Endpoint, observab
   const callerGone = (): void => deadline.abort();
   if (options.signal?.aborted === true) deadline.abort();
   options.signal?.addEventListener('abort', callerGone, { once: true });
+  const stopWatchingClient = options.whenGone?.(callerGone);
   try {
     return await lookupUntil(module, endpoint, observables, options, deadline.signal, deadlineAt);
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', callerGone);
+    stopWatchingClient?.();
   }
 }
 
@@ -241,7 +247,7 @@ export class ModuleRelay {
     const access = await this.access(request, prefix, endpointNeedsCredentials(provider, endpoint));
     const observables = endpoint === 'health' ? [] : parseObservables(parseJsonBody(request.body), provider.supportedTypes, settings.MAX_OBSERVABLES);
     summary.observables = observables.length;
-    return lookup(this.module, endpoint, observables, { ...access, settings, log: request.log, stats: summary, signal: clientGoneSignal(reply) });
+    return lookup(this.module, endpoint, observables, { ...access, settings, log: request.log, stats: summary, whenGone: whenClientGone(reply) });
   }
 
   /** The verified credentials and entities limit of the request's token, when the endpoint reads one. */

@@ -48,8 +48,16 @@ export function feedIndicatorId(feedLabel: string): string {
   return stableId('indicator', 'c1fapp', 'feed', feedLabel);
 }
 
+// Records of a cached answer come back as the same objects (see recordRefs): formatted once.
+const reportedTimes = new WeakMap<C1fappRecord, string>();
+
 function reportedTime(record: C1fappRecord): string {
-  return formatTime(record.reportedAt);
+  let time = reportedTimes.get(record);
+  if (time === undefined) {
+    time = formatTime(record.reportedAt);
+    reportedTimes.set(record, time);
+  }
+  return time;
 }
 
 function buildRecordSighting(record: C1fappRecord, observable: Observable): Sighting {

@@ -53,6 +53,29 @@ function relation(kind: CtimRelation, source: ObservableRef, related: Observable
   return { origin: RELATION_ORIGIN, relation: kind, source, related };
 }
 
+interface RecordRefs {
+  ips: readonly ObservableRef[];
+  domains: readonly ObservableRef[];
+  urls: readonly { ref: ObservableRef; host: string }[];
+}
+
+// A cached answer's records are the same (frozen) objects on every hit: their values are
+// checked and parsed once, not on every lookup.
+const refsOfRecord = new WeakMap<C1fappRecord, RecordRefs>();
+
+function recordRefs(record: C1fappRecord): RecordRefs {
+  let refs = refsOfRecord.get(record);
+  if (refs === undefined) {
+    refs = Object.freeze({
+      ips: Object.freeze(defined(record.ipAddresses.map(ipRef)).map((ref) => Object.freeze(ref))),
+      domains: Object.freeze(defined(record.domains.map(domainRef)).map((ref) => Object.freeze(ref))),
+      urls: Object.freeze(urlAddresses(record).map((url) => Object.freeze({ ref: Object.freeze(url.ref), host: url.host }))),
+    });
+    refsOfRecord.set(record, refs);
+  }
+  return refs;
+}
+
 /**
  * Per observable type, the relations a record states about it:
  * - domain: the domain `Resolved_To` each IP, and each URL address on it `Contains` the domain;
@@ -61,14 +84,13 @@ function relation(kind: CtimRelation, source: ObservableRef, related: Observable
  */
 export function recordRelations(record: C1fappRecord, observable: Observable): ObservedRelation[] {
   const self = observableRef(observable);
-  const ips = defined(record.ipAddresses.map(ipRef));
-  const domains = defined(record.domains.map(domainRef));
+  const { ips, domains, urls } = recordRefs(record);
   const relations: ObservedRelation[] = [];
   if (observable.type === 'domain') {
     for (const ip of ips) relations.push(relation('Resolved_To', self, ip));
-    for (const url of urlAddresses(record)) if (hostIsIn(url.host, observable.value)) relations.push(relation('Contains', url.ref, self));
+    for (const url of urls) if (hostIsIn(url.host, observable.value)) relations.push(relation('Contains', url.ref, self));
   } else if (observable.type === 'url') {
-    for (const url of urlAddresses(record)) {
+    for (const url of urls) {
       for (const domain of domains) if (hostIsIn(url.host, domain.value)) relations.push(relation('Contains', url.ref, domain));
       for (const ip of ips) relations.push(relation('Resolved_To', url.ref, ip));
     }
@@ -81,7 +103,7 @@ export function recordRelations(record: C1fappRecord, observable: Observable): O
 function unique(relations: ObservedRelation[]): ObservedRelation[] {
   const seen = new Set<string>();
   return relations.filter((item) => {
-    const key = JSON.stringify([item.relation, item.source, item.related]);
+    const key = `${item.relation}\u0000${item.source.type}\u0000${item.source.value}\u0000${item.related.type}\u0000${item.related.value}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
