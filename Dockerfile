@@ -31,4 +31,4 @@ EXPOSE 9090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 9090) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # exec: node becomes PID 1 and receives SIGTERM itself; the relay drains in-flight requests, then exits.
-CMD ["sh", "-c", "exec node --max-old-space-size=$HEAP_MB --max-semi-space-size=4 dist/server.js"]
+CMD ["sh", "-c", "exec node --max-old-space-size=$HEAP_MB --max-semi-space-size=8 dist/server.js"]

@@ -44,8 +44,8 @@ export async function startRelayProcess(env: Record<string, string>, nodeArgs: r
   if (!existsSync('dist/server.js')) throw new Error('dist/server.js is missing: npm run build');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  // As `npm start` runs it: the heap capped at HEAP_MB (default 256), the young generation at 2 × 4 MiB.
-  const heap = [`--max-old-space-size=${env.HEAP_MB ?? process.env.HEAP_MB ?? 256}`, '--max-semi-space-size=4'];
+  // As `npm start` runs it: the heap capped at HEAP_MB (default 256), the young generation at 2 × 8 MiB.
+  const heap = [`--max-old-space-size=${env.HEAP_MB ?? process.env.HEAP_MB ?? 256}`, '--max-semi-space-size=8'];
   const child = spawn(process.execPath, [...heap, ...nodeArgs, 'dist/server.js'], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -15,7 +15,7 @@ test('Dockerfile: multi-stage, npm ci --omit=dev, non-root, HEALTHCHECK on /heal
   assert.match(dockerfile, /^USER node$/m);
   assert.match(dockerfile, /^EXPOSE 9090$/m);
   assert.match(dockerfile, /^HEALTHCHECK [^\n]*\\\n\s+CMD [^\n]*\/healthz/m);
-  assert.match(dockerfile, /^CMD \["sh", "-c", "exec node --max-old-space-size=\$HEAP_MB --max-semi-space-size=4 dist\/server\.js"\]$/m);
+  assert.match(dockerfile, /^CMD \["sh", "-c", "exec node --max-old-space-size=\$HEAP_MB --max-semi-space-size=8 dist\/server\.js"\]$/m);
 });
 
 test('.dockerignore keeps secrets and local builds out of the image context', () => {
