@@ -3,7 +3,7 @@
 // RSS is its own. Sampled every 50 ms from /proc (or ps) while it runs.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../test/helpers/ports.js';
 
 export interface RelayProcess {
   url: string;
@@ -16,14 +16,6 @@ export interface RelayProcess {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function processRss(pid: number): number | undefined {
   try {

@@ -3,17 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { loadSettings } from '../src/core/settings.js';
 import { PROVIDERS } from '../src/providers/registry.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from './helpers/ports.js';
 
 test('WORKERS accepts a count or auto', () => {
   assert.equal(loadSettings({}, PROVIDERS).WORKERS, 1);

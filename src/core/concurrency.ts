@@ -12,6 +12,22 @@ export interface Settled<T> {
  * others; an item not finished when `signal` aborts (the request's deadline) is reported with
  * `onDeadline()` and its late result is dropped.
  */
+export interface BoundedRunner {
+  run<T>(work: () => Promise<T>): Promise<T>;
+  /** Drops what still waits in the queue. */
+  clear(): void;
+}
+
+/**
+ * Runs work at most `concurrency` at a time. With no more than `concurrency` tasks (`count`, the
+ * usual case) nothing can wait, so no queue is built: that saves several promises per task.
+ */
+export function boundedRunner(count: number, concurrency: number): BoundedRunner {
+  if (count <= concurrency) return { run: async (work) => work(), clear: () => undefined };
+  const queue = pLimit(concurrency);
+  return { run: (work) => queue(work), clear: () => queue.clearQueue() };
+}
+
 export async function settleAll<I, T>(
   items: readonly I[],
   concurrency: number,
@@ -19,8 +35,7 @@ export async function settleAll<I, T>(
   onDeadline: () => RelayError,
   work: (item: I) => Promise<T>,
 ): Promise<Settled<T>> {
-  // Most requests carry fewer observables than the bound: those need no queue.
-  const limit = items.length <= concurrency ? undefined : pLimit(concurrency);
+  const limit = boundedRunner(items.length, concurrency);
   let stopWatching = (): void => undefined;
   const deadline = new Promise<never>((_, reject) => {
     const fail = (): void => reject(onDeadline());
@@ -28,8 +43,8 @@ export async function settleAll<I, T>(
     else stopWatching = whenAborted(signal, fail);
   });
   deadline.catch(() => undefined);
-  const outcomes = await Promise.allSettled(items.map((item) => Promise.race([limit === undefined ? (async () => work(item))() : limit(() => work(item)), deadline])));
-  limit?.clearQueue();
+  const outcomes = await Promise.allSettled(items.map((item) => Promise.race([limit.run(() => work(item)), deadline])));
+  limit.clear();
   stopWatching();
   const settled: Settled<T> = { results: [], errors: [] };
   for (const outcome of outcomes) {

@@ -49,9 +49,7 @@ export interface LookupOptions extends LookupAccess {
   log: FastifyBaseLogger;
   /** Counts the upstream calls and cache hits, for a summary. */
   stats: CallStats;
-  /** Ends the work early (the caller gave up); the request deadline is added to it. */
-  signal?: AbortSignal;
-  /** The same for an HTTP client going away, without a signal of its own: registers `abort`, returns the unwatch. */
+  /** Ends the work early when the caller goes away (on top of the deadline): registers `abort`, returns the unwatch. */
   whenGone?: (abort: () => void) => () => void;
 }
 
@@ -72,10 +70,11 @@ export function moduleAudiences(request: FastifyRequest, settings: Settings, id:
 /** A hash naming the credential in shared state (cache keys, rate limits); never the credential. */
 export function credentialScope(credentials: unknown): string {
   if (credentials === undefined) return '';
-  const known = typeof credentials === 'object' && credentials !== null ? scopes.get(credentials) : undefined;
+  const object = typeof credentials === 'object' && credentials !== null ? credentials : undefined;
+  const known = object === undefined ? undefined : scopes.get(object);
   if (known !== undefined) return known;
   const scope = createHash('sha256').update(JSON.stringify(credentials)).digest('hex').slice(0, 32);
-  if (typeof credentials === 'object' && credentials !== null) scopes.set(credentials, scope);
+  if (object !== undefined) scopes.set(object, scope);
   return scope;
 }
 
@@ -121,16 +120,12 @@ export async function lookup(module: MountedModule, endpoint: Endpoint, observab
   // answer was sent (hundreds of MB under load).
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), settings.REQUEST_DEADLINE_MS);
-  const callerGone = (): void => deadline.abort();
-  if (options.signal?.aborted === true) deadline.abort();
-  options.signal?.addEventListener('abort', callerGone, { once: true });
-  const stopWatchingClient = options.whenGone?.(callerGone);
+  const stopWatchingCaller = options.whenGone?.(() => deadline.abort());
   try {
     return await lookupUntil(module, endpoint, observables, options, deadline.signal, deadlineAt);
   } finally {
     clearTimeout(timer);
-    options.signal?.removeEventListener('abort', callerGone);
-    stopWatchingClient?.();
+    stopWatchingCaller?.();
   }
 }
 

@@ -8,7 +8,6 @@ import { RelayError, keyError, sslError, tooManyRequests, unavailable } from './
 
 type DispatchHandler = Dispatcher.DispatchHandler;
 type DispatchController = Dispatcher.DispatchController;
-const noop = (): void => undefined;
 
 export interface UpstreamUrl {
   origin: string;
@@ -104,12 +103,13 @@ export function upstreamUrl(base: string, segments: readonly string[] = [], quer
   return { origin, path };
 }
 
+// What encodeURIComponent writes differently from the form encoding.
+const NOT_FORM_ENCODED = /%20|[!'()~]/;
+
 /**
  * application/x-www-form-urlencoded, as URLSearchParams writes it (space as `+`; only `*-._` and
  * alphanumerics left as they are), without building one for every call.
  */
-const NOT_FORM_ENCODED = /%20|[!'()~]/;
-
 export function formEncode(text: string): string {
   let encoded: string;
   try {
@@ -231,7 +231,7 @@ export class UpstreamClient {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        stopWatching();
+        stopWatching?.();
         onCall?.({ provider: providerName, call: request.call, outcome: error === undefined ? status : error.code, durationMs: performance.now() - started });
         if (error === undefined) resolve({ status, headers, body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8') });
         else reject(error);
@@ -243,7 +243,7 @@ export class UpstreamClient {
         else controller.abort(error);
       };
       const timer = setTimeout(() => stop(unavailable(providerName, new Error('time limit'))), timeoutMs);
-      const stopWatching = signal === undefined ? noop : whenAborted(signal, () => stop(unavailable(providerName, new Error('aborted'))));
+      const stopWatching = signal === undefined ? undefined : whenAborted(signal, () => stop(unavailable(providerName, new Error('aborted'))));
       if (signal?.aborted === true) return stop(unavailable(providerName, new Error('aborted')));
 
       const handler: DispatchHandler = {

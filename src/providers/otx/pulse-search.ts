@@ -5,7 +5,7 @@
 // bound, each search stops at its first match, and all searches of one observable share a
 // budget of upstream calls and of time. A pulse not found within them is still
 // reported, with the pulse's own times (see mapping.ts).
-import pLimit from 'p-limit';
+import { boundedRunner } from '../../core/concurrency.js';
 import { toRelayError, type RelayError } from '../../core/errors.js';
 import type { Pulse, PulseIndicatorsPage } from './answers.js';
 import type { PulseFinding } from './mapping.js';
@@ -35,10 +35,8 @@ const OUT_OF_BUDGET = Symbol('out of budget');
 const STOPPED = Symbol('stopped');
 
 export async function searchPulses(pulses: readonly Pulse[], options: PulseSearchOptions): Promise<PulseFinding[]> {
-  // Each pulse's pages are fetched one after another, so with no more pulses than the bound no
-  // call ever waits: no queue is needed (the usual case, and the cheap one for cached pages).
-  const queue = pulses.length <= options.concurrency ? undefined : pLimit(options.concurrency);
-  const limit = <T>(work: () => Promise<T>): Promise<T> => (queue === undefined ? work() : queue(work));
+  // Each pulse's pages are fetched one after another: at most one call per pulse is in flight.
+  const limit = boundedRunner(pulses.length, options.concurrency);
   let callsLeft = options.maxCalls;
   // A plain timer, not AbortSignal.any([..., AbortSignal.timeout()]): on Node 20 a timeout signal
   // held only by such a composite can be garbage-collected and never fire.
@@ -57,7 +55,7 @@ export async function searchPulses(pulses: readonly Pulse[], options: PulseSearc
   // out, so every pulse gets its first page before any pulse gets its second (a huge pulse
   // cannot eat the budget of the others).
   const page = (pulse: Pulse, number: number) =>
-    limit(async () => {
+    limit.run(async () => {
       if (callsLeft <= 0 || stop()) return OUT_OF_BUDGET;
       callsLeft -= 1;
       return options.fetchPage(pulse.id, number);
