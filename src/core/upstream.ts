@@ -33,6 +33,8 @@ export interface UpstreamResponse {
    * shared by every hit (see parsedOnce).
    */
   parsed?: Map<string, unknown>;
+  /** Set on answers kept in the in-memory cache: when they were stored (epoch ms). */
+  cachedAt?: number;
 }
 
 export interface UpstreamCallRecord {

@@ -40,7 +40,7 @@ export class MemoryCacheStore implements CacheStore {
   async set(key: string, value: UpstreamResponse, ttlSeconds: number): Promise<void> {
     if (ttlSeconds <= 0) return;
     // An entry larger than maxBytes is refused by the LRU itself.
-    const entry: UpstreamResponse = Object.freeze({ ...value, headers: Object.freeze({ ...value.headers }), parsed: new Map<string, unknown>() });
+    const entry: UpstreamResponse = Object.freeze({ ...value, headers: Object.freeze({ ...value.headers }), parsed: new Map<string, unknown>(), cachedAt: Date.now() });
     this.entries.set(key, entry, { ttl: ttlSeconds * 1000 });
   }
 

@@ -40,6 +40,8 @@ export interface GeneralAnswer {
   /** OTX's own type of the observable (`IPv4`, `FileHash-SHA256`, `URL`, …); absent when OTX has no pulse. */
   baseIndicatorType: string | undefined;
   pulses: Pulse[];
+  /** When the answer came from the in-memory cache: when it was stored there (see index.ts). */
+  cachedAt?: number | undefined;
 }
 
 /** One page of `/api/v1/pulses/<id>/indicators`. */
@@ -47,6 +49,8 @@ export interface PulseIndicatorsPage {
   results: PulseIndicator[];
   /** Whether OTX has a next page (its `next` link is never followed: we build page URLs ourselves). */
   hasNext: boolean;
+  /** As GeneralAnswer's. */
+  cachedAt?: number | undefined;
 }
 
 export function parseGeneralAnswer(json: unknown): GeneralAnswer {

@@ -20,11 +20,21 @@ function keyHeader(credentials: OtxCredentials): Record<string, string> {
 }
 
 /** The answer parsed by `parse`; 400 and 404 mean OTX knows nothing of the value: undefined, not an error. */
-async function lookup<T>(http: Http, call: string, credentials: OtxCredentials, url: ReturnType<typeof upstreamUrl>, parse: (json: unknown) => T): Promise<T | undefined> {
+async function lookup<T extends { cachedAt?: number | undefined }>(
+  http: Http,
+  call: string,
+  credentials: OtxCredentials,
+  url: ReturnType<typeof upstreamUrl>,
+  parse: (json: unknown) => T,
+): Promise<T | undefined> {
   const response: UpstreamResponse = await http.request({ call, url, headers: keyHeader(credentials) });
   if (response.status === 400 || response.status === 404) return undefined;
   if (response.status !== 200) throw statusError(response, DISPLAY_NAME, STATUS_CODES);
-  return parsedOnce(response, call, () => parse(parseJson(response, DISPLAY_NAME)));
+  return parsedOnce(response, call, () => {
+    const answer = parse(parseJson(response, DISPLAY_NAME));
+    if (response.cachedAt !== undefined) answer.cachedAt = response.cachedAt;
+    return answer;
+  });
 }
 
 /** The pulses listing the observable; undefined when OTX knows nothing of it (or has no such lookup, as for email). */

@@ -4,9 +4,11 @@ import { z } from 'zod';
 import type { Observable } from '../../core/observables.js';
 import { defineProvider } from '../../core/provider.js';
 import { setting } from '../../core/settings.js';
+import type { PulseIndicatorsPage } from './answers.js';
 import { checkHealth, fetchGeneral, fetchPulseIndicatorsPage, type OtxCredentials } from './client.js';
 import { DISPLAY_NAME } from './display-name.js';
-import { mapPulseFindings, matchesObservable, pulsesHoldingObservable } from './mapping.js';
+import { keepFoundEntries, knownEntries } from './found-entries.js';
+import { mapPulseFindings, matchesObservable, pulsesHoldingObservable, type PulseFinding } from './mapping.js';
 import { searchPulses } from './pulse-search.js';
 import { referLinks } from './refer.js';
 
@@ -58,22 +60,36 @@ export const otx = defineProvider<OtxCredentials, OtxConfig>({
     if (general === undefined) return {};
     const pulses = pulsesHoldingObservable(general);
     if (pulses.length === 0) return {};
-    const findings = await searchPulses(pulses, {
-      maxCalls: config.maxCallsPerObservable - 1,
-      concurrency: config.pulseConcurrency,
-      signal,
-      timeoutMs: config.searchTimeoutMs,
-      fetchPage: (pulseId, page) => fetchPulseIndicatorsPage(http, config.baseUrl, credentials, { pulseId, page, pageSize: config.pageSize }),
-      matches: (listed) => matchesObservable(observable, listed),
-      hintedPage: (pulseId) => {
-        const page = memo?.get(pageHintKey(pulseId, observable));
-        return page === undefined ? undefined : Number(page);
-      },
-      onFound: (pulseId, page) => memo?.set(pageHintKey(pulseId, observable), String(page)),
-      onPageError: (pulse, error) => {
-        if (!signal.aborted) log.warn({ module: 'otx', pulse: pulse.id, code: error.code }, 'OTX pulse search failed; the pulse keeps its own times');
-      },
-    });
+    const known = knownEntries(general);
+    const unknown = known === undefined ? pulses : pulses.filter((pulse) => !known.has(pulse.id));
+    // The last page read of each pulse (its pages are read one after another): where a match was found.
+    const lastPage = new Map<string, PulseIndicatorsPage>();
+    const searched =
+      unknown.length === 0
+        ? []
+        : await searchPulses(unknown, {
+            maxCalls: config.maxCallsPerObservable - 1,
+            concurrency: config.pulseConcurrency,
+            signal,
+            timeoutMs: config.searchTimeoutMs,
+            fetchPage: async (pulseId, page) => {
+              const answer = await fetchPulseIndicatorsPage(http, config.baseUrl, credentials, { pulseId, page, pageSize: config.pageSize });
+              if (answer !== undefined) lastPage.set(pulseId, answer);
+              return answer;
+            },
+            matches: (listed) => matchesObservable(observable, listed),
+            hintedPage: (pulseId) => {
+              const page = memo?.get(pageHintKey(pulseId, observable));
+              return page === undefined ? undefined : Number(page);
+            },
+            onFound: (pulseId, page) => memo?.set(pageHintKey(pulseId, observable), String(page)),
+            onPageError: (pulse, error) => {
+              if (!signal.aborted) log.warn({ module: 'otx', pulse: pulse.id, code: error.code }, 'OTX pulse search failed; the pulse keeps its own times');
+            },
+          });
+    keepFoundEntries(general, searched, lastPage);
+    const searchedByPulse = new Map(searched.map((finding) => [finding.pulse, finding]));
+    const findings = pulses.map((pulse): PulseFinding => searchedByPulse.get(pulse) ?? { pulse, indicator: known?.get(pulse.id) });
     return mapPulseFindings(observable, findings, { baseUrl: config.baseUrl, entitiesLimit });
   },
 

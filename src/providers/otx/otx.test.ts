@@ -14,7 +14,7 @@ const IP: Observable = { type: 'ip', value: KNOWN.ip };
 const EMAIL: Observable = { type: 'email', value: 'billing@invoices.example.com' };
 const PAGE_QUERY = 'sort=-created&limit=10000&page=';
 
-type Entity = { id: string; type: string; external_ids?: string[]; observables?: Observable[]; observed_time?: { start_time: string; end_time: string } };
+type Entity = { id: string; type: string; title?: string; external_ids?: string[]; observables?: Observable[]; observed_time?: { start_time: string; end_time: string } };
 type Data = Record<string, { count: number; docs: Entity[] } | undefined>;
 
 function assertRelationshipsJoinPresentEntities(data: Data): void {
@@ -327,6 +327,40 @@ describe('page hints', () => {
     } finally {
       await cached.close();
       await uncached.close();
+      await fake.close();
+    }
+  });
+});
+
+describe('warm lookups', () => {
+  test("a cached general answer keeps the observable's entry in each pulse: a warm lookup reads one cached answer", async () => {
+    const fake = await startFakeUpstream(otxScenario.handler);
+    const token = bearer(await hs256Token({ ...otxScenario.credentials }));
+    const [observable] = otxScenario.observables(1);
+    const relay = await startRelay({ PROVIDERS: 'otx', SECRET_KEY: TEST_SECRET, ...otxScenario.envFor(fake.url), CACHE: 'on' });
+    try {
+      const cacheHits = async (): Promise<number> => {
+        const text = await (await fetch(`${relay.url}/metrics`)).text();
+        return Number(/^ctr_relay_cache_hits_total\{provider="otx"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+      };
+      const lookup = async () => {
+        const calls = fake.requests.length;
+        const hits = await cacheHits();
+        const answer = await relay.post('/otx/observe/observables', [observable], token);
+        assert.equal(answer.json.errors, undefined);
+        return { calls: fake.requests.length - calls, hits: (await cacheHits()) - hits, sightings: answer.json.data.sightings.docs as Entity[] };
+      };
+      const times = (sightings: Entity[]) => sightings.map((sighting) => [sighting.title, sighting.observed_time]);
+      const cold = await lookup();
+      assert.deepEqual([cold.calls, cold.hits], [16, 0]);
+      const second = await lookup();
+      assert.deepEqual([second.calls, second.hits], [0, 6], 'the general answer, then the remembered page of each pulse');
+      const third = await lookup();
+      assert.deepEqual([third.calls, third.hits], [0, 1], 'the general answer only');
+      assert.equal(third.sightings.length, 5);
+      assert.deepEqual(times(third.sightings), times(cold.sightings));
+    } finally {
+      await relay.close();
       await fake.close();
     }
   });
