@@ -24,9 +24,13 @@ describe('the in-memory store', () => {
     const store = new MemoryCacheStore({ maxEntries: 10, maxBytes: 1_000_000, clock: { now: () => now } });
     assert.equal(await store.get('a'), undefined);
     await store.set('a', answer('{"x":1}'), 60);
-    const { parsed, ...hit } = (await store.get('a'))!;
+    const before = Date.now();
+    await store.set('b', answer('{}'), 60);
+    const { parsed, cachedAt, ...hit } = (await store.get('a'))!;
     assert.deepEqual(hit, answer('{"x":1}'));
     assert.ok(parsed instanceof Map, 'a kept answer carries what providers parse from it');
+    assert.ok(typeof cachedAt === 'number' && cachedAt <= before + 1, 'and when it was stored');
+    assert.ok((await store.get('b'))!.cachedAt! >= before);
     now += 59_000;
     assert.notEqual(await store.get('a'), undefined);
     now += 2_000;
