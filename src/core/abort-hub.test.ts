@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
-import { whenAborted } from './abort-hub.js';
+import { Cancellation, whenAborted } from './abort-hub.js';
 
 test('many watchers of one signal share one listener, and each is called once on abort', () => {
   const controller = new AbortController();
@@ -29,4 +29,17 @@ test('an already aborted signal never calls back', () => {
   const stop = whenAborted(AbortSignal.abort(), () => (called = true));
   stop();
   assert.equal(called, false);
+});
+
+test('a Cancellation calls each watcher once, skips those that stopped, and ignores watchers added after it fired', () => {
+  const cancellation = new Cancellation();
+  const calls: string[] = [];
+  whenAborted(cancellation, () => calls.push('a'));
+  const stop = whenAborted(cancellation, () => calls.push('b'));
+  stop();
+  cancellation.abort();
+  cancellation.abort();
+  assert.equal(cancellation.aborted, true);
+  whenAborted(cancellation, () => calls.push('late'));
+  assert.deepEqual(calls, ['a']);
 });

@@ -5,11 +5,40 @@
 const hubs = new WeakMap<AbortSignal, Set<() => void>>();
 
 /**
+ * An abort flag and its callbacks, without an EventTarget: an AbortController costs microseconds
+ * to make, and single-flight needs one for every upstream call.
+ */
+export class Cancellation {
+  aborted = false;
+  private callbacks: Set<() => void> | undefined;
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const callbacks = this.callbacks;
+    this.callbacks = undefined;
+    if (callbacks !== undefined) for (const each of [...callbacks]) each();
+  }
+
+  /** See whenAborted. */
+  watch(callback: () => void): () => void {
+    if (this.aborted) return noop;
+    const callbacks = (this.callbacks ??= new Set());
+    callbacks.add(callback);
+    return () => void callbacks.delete(callback);
+  }
+}
+
+/** What the relay's own code needs of a signal: whether it fired, and (through whenAborted) when. */
+export type AbortLike = AbortSignal | Cancellation;
+
+/**
  * Runs `callback` once when `signal` aborts; returns the function that stops watching. A signal
  * already aborted never calls back: callers check `signal.aborted` first.
  */
-export function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+export function whenAborted(signal: AbortLike, callback: () => void): () => void {
   if (signal.aborted) return noop;
+  if (signal instanceof Cancellation) return signal.watch(callback);
   let hub = hubs.get(signal);
   if (hub === undefined) {
     const callbacks = new Set<() => void>();

@@ -2,6 +2,7 @@
 // and the provider's own 429 cool-down. UpstreamClient.forRequest() routes every call through the
 // module's gate; the client behind it keeps the in-flight bound and the per-call time limit.
 import { hash } from 'node:crypto';
+import type { AbortLike } from './abort-hub.js';
 import type { Redis } from 'ioredis';
 import { MemoryCacheStore } from './cache/memory-store.js';
 import { connectRedis } from './cache/redis-connection.js';
@@ -91,7 +92,7 @@ export class ProviderGate implements UpstreamGate {
     return `${this.options.providerId}:${scope.credentialScope}`;
   }
 
-  private async call(request: UpstreamRequest, scope: RequestScope, send: SendUpstream, key: string | undefined, signal: AbortSignal): Promise<UpstreamResponse> {
+  private async call(request: UpstreamRequest, scope: RequestScope, send: SendUpstream, key: string | undefined, signal: AbortLike): Promise<UpstreamResponse> {
     const { limiter, rateLimit, providerName, cache, ttlSeconds } = this.options;
     // `key` is set only when the answer may be cached.
     const bucket = this.bucket(scope);

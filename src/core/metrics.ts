@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AUTH_MESSAGES, RelayError } from './errors.js';
+import type { AbortLike } from './abort-hub.js';
 import type { UpstreamCallRecord, UpstreamGate } from './upstream.js';
 
 const PREFIX = 'ctr_relay_';
@@ -152,7 +153,7 @@ export function measuredGate(gate: UpstreamGate, providerId: string, metrics: Re
   return {
     async request(request, scope, send) {
       let sent = false;
-      const counted = (call: typeof request, signal: AbortSignal) => {
+      const counted = (call: typeof request, signal: AbortLike) => {
         sent = true;
         return send(call, signal);
       };

@@ -1,7 +1,7 @@
 // Gentle with the providers' quotas: a token bucket per provider and credential, and a cool-down
 // after the provider itself said 429. Both answer `too many requests` at once when waiting would
 // run past the caller's deadline, instead of holding the request until it times out.
-import { whenAborted } from './abort-hub.js';
+import { whenAborted, type AbortLike } from './abort-hub.js';
 import { LRUCache } from 'lru-cache';
 import { tooManyRequests, unavailable } from './errors.js';
 
@@ -85,7 +85,7 @@ export class LocalRateLimitState implements RateLimitState {
   async close(): Promise<void> {}
 }
 
-function sleep(ms: number, signal: AbortSignal, abortError: () => Error): Promise<void> {
+function sleep(ms: number, signal: AbortLike, abortError: () => Error): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(abortError());
@@ -113,7 +113,7 @@ export class RateLimiter {
    * `maxWaitMs` to finish. Throws `too many requests` when it would have to wait longer, or while
    * the provider's own cool-down lasts.
    */
-  async admit(bucket: string, limit: RateLimit | null, maxWaitMs: number, signal: AbortSignal, providerName: string): Promise<void> {
+  async admit(bucket: string, limit: RateLimit | null, maxWaitMs: number, signal: AbortLike, providerName: string): Promise<void> {
     const admission = await this.state.acquire(bucket, limit, Math.max(0, maxWaitMs));
     if (admission.outcome === 'refused') throw tooManyRequests(providerName, Math.max(1, Math.ceil(admission.retryAfterMs / 1000)));
     if (admission.waitMs > 0) await sleep(admission.waitMs, signal, () => unavailable(providerName));

@@ -2,11 +2,11 @@
 // first caller: it is aborted only when every caller waiting for it has gone (deadline passed or
 // client disconnected), so one impatient caller cannot fail the others.
 
-import { whenAborted } from './abort-hub.js';
+import { Cancellation, whenAborted, type AbortLike } from './abort-hub.js';
 
 interface Flight<T> {
   promise: Promise<T>;
-  controller: AbortController;
+  controller: Cancellation;
   waiters: number;
 }
 
@@ -23,12 +23,12 @@ export class SingleFlight<T> {
    * `work(signal)` once per `key` at a time. The caller's `signal` aborting rejects its own wait
    * with `onAbort()`; the work is aborted when no caller is left.
    */
-  run(key: string, signal: AbortSignal, onAbort: () => Error, work: (signal: AbortSignal) => Promise<T>): Joined<T> {
+  run(key: string, signal: AbortLike, onAbort: () => Error, work: (signal: AbortLike) => Promise<T>): Joined<T> {
     let flight = this.flights.get(key);
     const shared = flight !== undefined;
     if (flight === undefined) {
-      const controller = new AbortController();
-      const started: Flight<T> = { promise: Promise.resolve().then(() => work(controller.signal)), controller, waiters: 0 };
+      const controller = new Cancellation();
+      const started: Flight<T> = { promise: Promise.resolve().then(() => work(controller)), controller, waiters: 0 };
       started.promise
         .finally(() => {
           if (this.flights.get(key) === started) this.flights.delete(key);

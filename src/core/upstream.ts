@@ -3,7 +3,7 @@
 // the contract's error codes. Redirects are never followed.
 import { Agent, type Dispatcher } from 'undici';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { whenAborted } from './abort-hub.js';
+import { whenAborted, type AbortLike } from './abort-hub.js';
 import { RelayError, keyError, sslError, tooManyRequests, unavailable } from './errors.js';
 
 type DispatchHandler = Dispatcher.DispatchHandler;
@@ -68,7 +68,7 @@ export interface RequestScope {
   useCache: boolean;
 }
 
-export type SendUpstream = (request: UpstreamRequest, signal: AbortSignal) => Promise<UpstreamResponse>;
+export type SendUpstream = (request: UpstreamRequest, signal: AbortLike) => Promise<UpstreamResponse>;
 
 /** Cache, single-flight and rate limits in front of a provider (cached-http.ts). */
 export interface UpstreamGate {
@@ -186,7 +186,7 @@ export class UpstreamClient {
     this.limit = pLimit(options.concurrency);
   }
 
-  request(request: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamResponse> {
+  request(request: UpstreamRequest, signal?: AbortLike): Promise<UpstreamResponse> {
     return this.limit(() => this.send(request, signal));
   }
 
@@ -216,7 +216,7 @@ export class UpstreamClient {
    * which at hundreds of calls per relay request is most of the client's cost. The body is
    * collected up to the size cap; the caller's signal and the time limit abort the call.
    */
-  private send(request: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamResponse> {
+  private send(request: UpstreamRequest, signal?: AbortLike): Promise<UpstreamResponse> {
     const started = performance.now();
     const { providerName, timeoutMs, maxBodyBytes, onCall } = this.options;
     return new Promise<UpstreamResponse>((resolve, reject) => {
