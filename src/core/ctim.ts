@@ -105,8 +105,18 @@ export function stableId(type: EntityType, ...parts: readonly (string | number)[
   return id;
 }
 
+// Every entity of a request is stamped with the same "now" and the same few periods from it.
+const formattedTimes = new Map<number, string>();
+
 export function formatTime(date: Date): string {
-  return date.toISOString();
+  const time = date.getTime();
+  let iso = formattedTimes.get(time);
+  if (iso === undefined) {
+    iso = date.toISOString();
+    if (formattedTimes.size >= 64) formattedTimes.clear();
+    formattedTimes.set(time, iso);
+  }
+  return iso;
 }
 
 /** `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DD`, or ISO without a zone: all taken as UTC. */

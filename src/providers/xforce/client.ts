@@ -27,8 +27,16 @@ const NOTHING_KNOWN = new Set([400, 404, 406]);
 const LINKAGE_KINDS = { ip: 'ip', url: 'url', malware: 'malware' } as const;
 const REPORT_PATHS = { ip: 'ipr', url: 'url', malware: 'malware' } as const;
 
+// A remembered token's credentials are the same object in every request (see relay.ts).
+const authorizations = new WeakMap<XforceCredentials, string>();
+
 function basicAuthorization(credentials: XforceCredentials): string {
-  return `Basic ${Buffer.from(`${credentials.key}:${credentials.password}`, 'utf8').toString('base64')}`;
+  let header = authorizations.get(credentials);
+  if (header === undefined) {
+    header = `Basic ${Buffer.from(`${credentials.key}:${credentials.password}`, 'utf8').toString('base64')}`;
+    authorizations.set(credentials, header);
+  }
+  return header;
 }
 
 /**
