@@ -1,6 +1,6 @@
 // C1fApp's lookup answer: a JSON list of records whose fields are (mostly) lists, or one of two
 // plain-text sentences meaning "nothing known". Only the fields the mapping reads are checked.
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { keyError } from '../../core/errors.js';
 import { parseUtcTime } from '../../core/ctim.js';
 import { DISPLAY_NAME } from './display-name.js';

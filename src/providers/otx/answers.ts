@@ -1,6 +1,6 @@
 // The parts of OTX's answers the module reads. Everything else in them is tolerated and ignored;
 // a missing field the module relies on is the contract's `key error`.
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { keyError } from '../../core/errors.js';
 import { DISPLAY_NAME } from './display-name.js';
 
@@ -13,7 +13,7 @@ const pulseSchema = z.object({
   TLP: z.string().nullish(),
   created: z.string(),
   modified: z.string().nullish(),
-  indicator_type_counts: z.record(z.unknown()),
+  indicator_type_counts: z.record(z.string(), z.unknown()),
 });
 
 const generalSchema = z.object({

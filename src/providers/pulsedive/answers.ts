@@ -1,7 +1,7 @@
 // Pulsedive answers (`info.php`), parsed with minimal schemas: only the fields the mapping reads
 // are checked, everything else is tolerated. A field the mapping cannot do without is the
 // contract's key error.
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { keyError } from '../../core/errors.js';
 import { DISPLAY_NAME } from './display-name.js';
 

@@ -1,6 +1,6 @@
 // X-Force answers, parsed with minimal schemas: only the fields the mapping reads are checked,
 // everything else is tolerated. A field the mapping cannot do without is the contract's key error.
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { utcIsoTime } from '../../core/ctim.js';
 import { keyError } from '../../core/errors.js';
 import type { ObservableType } from '../../core/validators.js';
@@ -48,18 +48,18 @@ export interface Collection {
   ownerName: string;
 }
 
-const categoryDescriptions = z.record(z.unknown()).optional();
+const categoryDescriptions = z.record(z.string(), z.unknown()).optional();
 
 const ipReportSchema = z.object({
   score: z.number().nullable(),
-  cats: z.record(z.number()).optional(),
+  cats: z.record(z.string(), z.number()).optional(),
   categoryDescriptions,
 });
 
 const urlReportSchema = z.object({
   result: z.object({
     score: z.number().nullable(),
-    cats: z.record(z.union([z.boolean(), z.number(), z.string()])).optional(),
+    cats: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])).optional(),
     categoryDescriptions,
   }),
 });
@@ -87,7 +87,7 @@ const collectionSchema = z.object({
   owner: z.object({ name: z.string() }),
 });
 
-function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, json: unknown): T {
+function parse<T>(schema: z.ZodType<T>, json: unknown): T {
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw keyError(DISPLAY_NAME);
   return parsed.data;
