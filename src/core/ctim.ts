@@ -252,5 +252,12 @@ export const MAX_DESCRIPTION = 5000;
 
 /** The newest `limit` items, by a time each item has (ISO strings compare correctly). */
 export function newest<T>(items: readonly T[], limit: number, timeOf: (item: T) => string | undefined): T[] {
-  return [...items].sort((a, b) => (timeOf(b) ?? '').localeCompare(timeOf(a) ?? '')).slice(0, limit);
+  // Plain code-unit order, not localeCompare: collation would ignore the punctuation of the times.
+  return [...items]
+    .sort((a, b) => {
+      const first = timeOf(a) ?? '';
+      const second = timeOf(b) ?? '';
+      return first < second ? 1 : first > second ? -1 : 0;
+    })
+    .slice(0, limit);
 }
