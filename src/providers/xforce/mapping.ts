@@ -16,6 +16,7 @@ import {
   truncate,
   type Indicator,
   type Judgement,
+  type ObservableRef,
   type ObservedRelation,
   type Relationship,
   type Sighting,
@@ -82,6 +83,17 @@ function judgement(observable: Observable, assessment: Assessment, options: Mapp
   });
 }
 
+// The same observable's page is the source of most of its entities: built once per observable.
+const pageUrls = new WeakMap<Observable, { uiUrl: string; url: string }>();
+
+function pageUrl(observable: Observable, options: MappingOptions): string {
+  const known = pageUrls.get(observable);
+  if (known !== undefined && known.uiUrl === options.uiUrl) return known.url;
+  const url = xforcePageUrl(options.uiUrl, observable);
+  pageUrls.set(observable, { uiUrl: options.uiUrl, url });
+  return url;
+}
+
 /** A sighting made at investigation time (the report's categories and the DNS information). */
 function investigationSighting(observable: Observable, title: string, options: MappingOptions, extra: Record<string, unknown> = {}): Sighting {
   const now = formatTime(options.now);
@@ -92,7 +104,7 @@ function investigationSighting(observable: Observable, title: string, options: M
     title: truncate(title, MAX_TITLE),
     internal: false,
     observables: [observableRef(observable)],
-    source_uri: xforcePageUrl(options.uiUrl, observable),
+    source_uri: pageUrl(observable, options),
     ...extra,
   });
 }
@@ -122,7 +134,7 @@ function categoryIndicator(kind: 'ip' | 'url', category: Category, options: Mapp
  * indicator joined by `sighting-of`. Files: the verdict and one judgement from `malware.risk`.
  */
 export function mapReport(observable: Observable, report: Report, options: MappingOptions): ObservableResult {
-  const sourceUri = xforcePageUrl(options.uiUrl, observable);
+  const sourceUri = pageUrl(observable, options);
   const sightings: Sighting[] = [];
   const indicators: Indicator[] = [];
   const relationships: Relationship[] = [];
@@ -172,6 +184,30 @@ function addressType(value: string): 'ip' | 'ipv6' | undefined {
   return undefined;
 }
 
+interface ValidRecords {
+  addresses: ObservableRef[];
+  domains: string[];
+}
+
+// A cached answer is the same frozen object on every hit: its records are checked once.
+const validRecords = new WeakMap<Resolutions, ValidRecords>();
+
+/** The answer's addresses (a domain's) and domains (an ip's) that are valid observables, sorted. */
+function recordsOf(resolutions: Resolutions): ValidRecords {
+  let records = validRecords.get(resolutions);
+  if (records === undefined) {
+    records = {
+      addresses: uniqueSorted([...resolutions.a, ...resolutions.aaaa, ...resolutions.passiveAddressRecords]).flatMap((address) => {
+        const type = addressType(address);
+        return type === undefined ? [] : [{ type, value: address }];
+      }),
+      domains: uniqueSorted([...resolutions.reverse, ...resolutions.passiveAddressRecords]).filter((domain) => isValidObservable('domain', domain)),
+    };
+    validRecords.set(resolutions, records);
+  }
+  return records;
+}
+
 /**
  * One `DNS Information` sighting whose relations are `Resolved_To` pairs: a domain → its live and
  * passive A/AAAA addresses; an ip ← the domains of its reverse DNS and passive records. Values that
@@ -182,15 +218,10 @@ export function mapResolutions(observable: Observable, resolutions: Resolutions,
   let relations: ObservedRelation[];
   let description: string;
   if (observable.type === 'domain') {
-    relations = uniqueSorted([...resolutions.a, ...resolutions.aaaa, ...resolutions.passiveAddressRecords]).flatMap((address) => {
-      const type = addressType(address);
-      return type === undefined ? [] : [relation(self, { type, value: address })];
-    });
+    relations = recordsOf(resolutions).addresses.map((address) => relation(self, { ...address }));
     description = `IP addresses that ${observable.value} resolves to`;
   } else if (observable.type === 'ip' || observable.type === 'ipv6') {
-    relations = uniqueSorted([...resolutions.reverse, ...resolutions.passiveAddressRecords])
-      .filter((domain) => isValidObservable('domain', domain))
-      .map((domain) => relation({ type: 'domain', value: domain }, self));
+    relations = recordsOf(resolutions).domains.map((domain) => relation({ type: 'domain', value: domain }, self));
     description = `Domains that have resolved to ${observable.value}`;
   } else {
     return {};
