@@ -69,18 +69,26 @@ export class ProviderGate implements UpstreamGate {
 
   constructor(private readonly options: GateOptions) {}
 
-  async request(request: UpstreamRequest, scope: RequestScope, send: SendUpstream): Promise<UpstreamResponse> {
-    const { providerId, providerName } = this.options;
+  request(request: UpstreamRequest, scope: RequestScope, send: SendUpstream): Promise<UpstreamResponse> {
     // Health checks prove the credentials now: no cache, and no sharing another caller's call.
     if (!scope.useCache) return this.call(request, scope, send, undefined, scope.signal);
 
-    const key = cacheKey(providerId, scope.credentialScope, request);
+    const key = cacheKey(this.options.providerId, scope.credentialScope, request);
     const cache = this.options.ttlSeconds > 0 ? this.options.cache : undefined;
-    const hit = await cache?.get(key);
-    if (hit !== undefined) {
-      scope.stats.cacheHits += 1;
-      return hit;
-    }
+    if (cache === undefined) return this.upstream(request, scope, send, cache, key);
+    if (cache.getNow === undefined) return cache.get(key).then((hit) => this.hitOr(hit, request, scope, send, cache, key));
+    return this.hitOr(cache.getNow(key), request, scope, send, cache, key);
+  }
+
+  private hitOr(hit: UpstreamResponse | undefined, request: UpstreamRequest, scope: RequestScope, send: SendUpstream, cache: CacheStore, key: string): Promise<UpstreamResponse> {
+    if (hit === undefined) return this.upstream(request, scope, send, cache, key);
+    scope.stats.cacheHits += 1;
+    return Promise.resolve(hit);
+  }
+
+  /** The call, shared with identical calls in flight (single-flight); cached when `cache` is set. */
+  private upstream(request: UpstreamRequest, scope: RequestScope, send: SendUpstream, cache: CacheStore | undefined, key: string): Promise<UpstreamResponse> {
+    const { providerName } = this.options;
     const joined = this.flights.run(key, scope.signal, () => unavailable(providerName), (signal) => this.call(request, scope, send, cache === undefined ? undefined : key, signal));
     // Answered without a call of its own: for the request's summary, as good as a cache hit.
     if (joined.shared) scope.stats.cacheHits += 1;

@@ -151,20 +151,22 @@ export class RelayMetrics {
  */
 export function measuredGate(gate: UpstreamGate, providerId: string, metrics: RelayMetrics, options: { cacheEnabled: boolean }): UpstreamGate {
   return {
-    async request(request, scope, send) {
+    request(request, scope, send) {
       let sent = false;
       const counted = (call: typeof request, signal: AbortLike) => {
         sent = true;
         return send(call, signal);
       };
-      try {
-        const response = await gate.request(request, scope, counted);
-        if (scope.useCache && options.cacheEnabled) metrics.recordCacheLookup(providerId, !sent);
-        return response;
-      } catch (error) {
-        if (!sent && error instanceof RelayError && error.code === 'too many requests') metrics.recordRateLimitRefusal(providerId);
-        throw error;
-      }
+      return gate.request(request, scope, counted).then(
+        (response) => {
+          if (scope.useCache && options.cacheEnabled) metrics.recordCacheLookup(providerId, !sent);
+          return response;
+        },
+        (error: unknown) => {
+          if (!sent && error instanceof RelayError && error.code === 'too many requests') metrics.recordRateLimitRefusal(providerId);
+          throw error;
+        },
+      );
     },
   };
 }

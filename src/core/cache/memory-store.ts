@@ -33,6 +33,10 @@ export class MemoryCacheStore implements CacheStore {
   }
 
   async get(key: string): Promise<UpstreamResponse | undefined> {
+    return this.getNow(key);
+  }
+
+  getNow(key: string): UpstreamResponse | undefined {
     // Entries are frozen (see set), so no caller can change what the next one gets.
     return this.entries.get(key);
   }

@@ -5,6 +5,8 @@ import type { UpstreamResponse } from '../upstream.js';
 export interface CacheStore {
   /** The answer kept under `key`, or undefined when none is (or it has expired). */
   get(key: string): Promise<UpstreamResponse | undefined>;
+  /** The same, at once, for a store in this process (a warm lookup then costs no promise). */
+  getNow?(key: string): UpstreamResponse | undefined;
   /** Keeps `value` for `ttlSeconds` (more than 0). */
   set(key: string, value: UpstreamResponse, ttlSeconds: number): Promise<void>;
   close(): Promise<void>;
