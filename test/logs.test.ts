@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Writable } from 'node:stream';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { loggerOptions } from '../src/app.js';
 import { defineProvider, type Provider } from '../src/core/provider.js';
 import type { Env } from '../src/core/settings.js';

@@ -1,20 +1,20 @@
 // What a provider's token carries, read from its registered credentialsSchema, and where the CLI
 // finds each value in the environment: `<ID>_<FIELD>` (XFORCE_KEY, XFORCE_PASSWORD, OTX_KEY, …).
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import type { Provider } from '../core/provider.js';
 
 /** The object schema under refinements and transforms, if the schema is one. */
-function objectShape(schema: z.ZodTypeAny): Record<string, z.ZodTypeAny> | undefined {
-  if (schema instanceof z.ZodObject) return schema.shape as Record<string, z.ZodTypeAny>;
-  if (schema instanceof z.ZodEffects) return objectShape(schema.innerType());
-  if (schema instanceof z.ZodPipeline) return objectShape(schema._def.in as z.ZodTypeAny);
+function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+  if (schema instanceof z.ZodObject) return schema.shape as Record<string, z.ZodType>;
+  // A transform or refinement in zod's v4 API is a pipe whose input is the object.
+  if (schema instanceof z.ZodPipe) return objectShape(schema.in as z.ZodType);
   return undefined;
 }
 
 /** The token payload fields a provider needs (`key`, `password`); none for a provider without credentials. */
 export function credentialFields(provider: Provider): string[] {
   if (provider.credentialsSchema === null) return [];
-  return Object.keys(objectShape(provider.credentialsSchema as z.ZodTypeAny) ?? {});
+  return Object.keys(objectShape(provider.credentialsSchema as z.ZodType) ?? {});
 }
 
 export function credentialEnvName(provider: Provider, field: string): string {

@@ -1,6 +1,6 @@
 // The one interface every provider module satisfies. A provider is a plain object; the core
 // handles auth, bodies, concurrency, partial failures, the envelope and errors around it.
-import type { z } from 'zod';
+import type { z } from 'zod/v4';
 import type { Memo } from './memo.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ObservableResult } from './bundle.js';
@@ -41,8 +41,8 @@ export interface ProviderDefinition<Credentials = unknown, Config = unknown> {
   displayName: string;
   supportedTypes: readonly ObservableType[];
   /** Token payload fields; `null` when the provider needs no credentials (no token is read). */
-  credentialsSchema: z.ZodType<Credentials, z.ZodTypeDef, unknown> | null;
-  settingsSchema: z.ZodType<Config, z.ZodTypeDef, unknown>;
+  credentialsSchema: z.ZodType<Credentials, unknown> | null;
+  settingsSchema: z.ZodType<Config, unknown>;
   /** One cheap upstream call proving the credentials work; throws a RelayError when not. */
   health(context: ProviderContext<Credentials, Config>): Promise<void>;
   /** Verdicts only; leave out when the provider has no verdict data (answers `{"data": {}}`). */

@@ -1,7 +1,7 @@
 // Every setting the relay reads, parsed once at start-up from an env object into one typed value.
 // A bad value stops start-up with a message naming the variable and what it accepts.
 import { availableParallelism } from 'node:os';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { parseRateLimit, type RateLimit } from './rate-limit.js';
 
 export class SettingsError extends Error {
@@ -154,7 +154,7 @@ export interface Settings extends CoreSettings {
 
 export interface ProviderSettingsSource {
   id: string;
-  settingsSchema: z.ZodType<unknown, z.ZodTypeDef, unknown>;
+  settingsSchema: z.ZodType<unknown, unknown>;
   rateLimit?: RateLimit;
 }
 

@@ -1,5 +1,5 @@
 // A provider that needs credentials and calls no upstream: for the core's auth and envelope tests.
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { buildJudgement, buildVerdict } from '../../src/core/ctim.js';
 import { RelayError } from '../../src/core/errors.js';
 import { defineProvider } from '../../src/core/provider.js';

@@ -1,6 +1,6 @@
 // A provider that puts its key in the query string (as Pulsedive does), for the cache, single-flight
 // and rate-limit tests: one upstream call per observable, 404 meaning "nothing known".
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { buildVerdict } from '../../src/core/ctim.js';
 import { defineProvider } from '../../src/core/provider.js';
 import { setting } from '../../src/core/settings.js';

@@ -1,6 +1,6 @@
 // C1fApp (c1fapp.com): feed records for ips, domains and urls. No verdict data (deliberate
 // answers `{"data": {}}`) and no public search page (refer answers `{"data": []}`).
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { defineProvider } from '../../core/provider.js';
 import { setting } from '../../core/settings.js';
 import { HEALTH_CHECK_VALUE, apiEndpoint, lookup } from './client.js';

@@ -1,5 +1,5 @@
 // CyberCrime Tracker (cybercrime-tracker.net): no credentials; a verdict when it lists a C2.
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { defineProvider } from '../../core/provider.js';
 import { setting } from '../../core/settings.js';
 import { checkHealth, queryObservable } from './client.js';

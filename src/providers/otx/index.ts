@@ -1,6 +1,6 @@
 // AlienVault OTX (otx.alienvault.com): the pulses that list an observable, as CTIM indicators,
 // sightings and relationships. No verdicts (deliberate answers `{"data": {}}`).
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import type { Observable } from '../../core/observables.js';
 import { defineProvider } from '../../core/provider.js';
 import { setting } from '../../core/settings.js';

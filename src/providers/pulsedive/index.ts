@@ -1,5 +1,5 @@
 // Pulsedive (pulsedive.com): risk, risk factors, threats, feeds and Active DNS of ips, domains and urls.
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { RelayError } from '../../core/errors.js';
 import { defineProvider } from '../../core/provider.js';
 import { setting } from '../../core/settings.js';

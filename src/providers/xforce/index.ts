@@ -1,5 +1,5 @@
 // IBM X-Force Exchange: reputation reports, DNS and collections of ips, domains, urls and files.
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { defineProvider } from '../../core/provider.js';
 import { setting } from '../../core/settings.js';
 import { checkHealth, fetchCollections, fetchReport, fetchResolutions, type XforceCall } from './client.js';
