@@ -33,8 +33,8 @@ const { values: flags } = parseArgs({
 const latencyMs = Math.min(10_000, Math.max(0, Number(flags.latency) || 0));
 const runSeconds = flags.quick ? 1 : Math.min(60, Math.max(1, Number(flags.seconds) || 5));
 const connections = Math.min(200, Math.max(1, Number(flags.connections) || 20));
-const latencyRuns = flags.quick ? 3 : 5;
-const rounds = flags.quick ? 1 : 3;
+const latencyRuns = flags.quick ? 3 : 7;
+const rounds = flags.quick ? 1 : 5;
 const warmUpRuns = flags.quick ? 3 : 6;
 const SIZES = [1, 10, 50];
 // The module issues' own targets: that many observables within that many ms.
