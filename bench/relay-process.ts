@@ -7,7 +7,8 @@ import { freePort } from '../test/helpers/ports.js';
 
 export interface RelayProcess {
   url: string;
-  post(path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; json: any }>;
+  /** `receivedAt`: performance.now() once the whole answer has arrived, before it is parsed here. */
+  post(path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; json: any; receivedAt: number }>;
   /** Highest RSS seen so far, in bytes. */
   peakRss(): number;
   /** RSS now, in bytes (0 once it has exited). */
@@ -71,13 +72,14 @@ export async function startRelayProcess(env: Record<string, string>, nodeArgs: r
     async post(path, body, headers) {
       const response = await fetch(url + path, { method: 'POST', headers, body: JSON.stringify(body) });
       const text = await response.text();
+      const receivedAt = performance.now();
       let json: unknown = text;
       try {
         json = JSON.parse(text);
       } catch {
         // Not JSON: kept as text.
       }
-      return { status: response.status, json };
+      return { status: response.status, json, receivedAt };
     },
     peakRss: () => peak,
     rss: () => (child.pid === undefined ? 0 : (processRss(child.pid) ?? 0)),
