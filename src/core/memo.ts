@@ -4,6 +4,21 @@
 // with CACHE=off there is none, so every lookup starts afresh.
 import { LRUCache } from 'lru-cache';
 
+/**
+ * `compute` once per object, kept while the object lives. Cached answers, their parsed parts and
+ * a remembered token's credentials are the same objects in request after request, so what is
+ * worked out from them need not be worked out again.
+ */
+export function perObject<K extends object, V>(compute: (key: K) => V): (key: K) => V {
+  const results = new WeakMap<K, V>();
+  return (key) => {
+    if (results.has(key)) return results.get(key) as V;
+    const result = compute(key);
+    results.set(key, result);
+    return result;
+  };
+}
+
 export interface Memo {
   get(key: string): string | undefined;
   set(key: string, value: string): void;

@@ -22,6 +22,7 @@ import type { Observable } from '../../core/observables.js';
 import { DISPLAY_NAME } from './display-name.js';
 import type { C1fappRecord } from './lookup-answer.js';
 import { recordRelations } from './record-relations.js';
+import { perObject } from '../../core/memo.js';
 
 export const SIGHTING_DESCRIPTION = 'Seen on C1fApp feed';
 
@@ -49,16 +50,7 @@ export function feedIndicatorId(feedLabel: string): string {
 }
 
 // Records of a cached answer come back as the same objects (see recordRefs): formatted once.
-const reportedTimes = new WeakMap<C1fappRecord, string>();
-
-function reportedTime(record: C1fappRecord): string {
-  let time = reportedTimes.get(record);
-  if (time === undefined) {
-    time = formatTime(record.reportedAt);
-    reportedTimes.set(record, time);
-  }
-  return time;
-}
+const reportedTime = perObject((record: C1fappRecord): string => formatTime(record.reportedAt));
 
 function buildRecordSighting(record: C1fappRecord, observable: Observable): Sighting {
   const time = reportedTime(record);

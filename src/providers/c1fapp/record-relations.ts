@@ -8,6 +8,7 @@ import type { Observable } from '../../core/observables.js';
 import { isDomain } from '../../core/validators.js';
 import type { C1fappRecord } from './lookup-answer.js';
 import { DISPLAY_NAME } from './display-name.js';
+import { perObject } from '../../core/memo.js';
 
 export const RELATION_ORIGIN = `${DISPLAY_NAME} Enrichment Module`;
 
@@ -61,20 +62,14 @@ interface RecordRefs {
 
 // A cached answer's records are the same (frozen) objects on every hit: their values are
 // checked and parsed once, not on every lookup.
-const refsOfRecord = new WeakMap<C1fappRecord, RecordRefs>();
-
-function recordRefs(record: C1fappRecord): RecordRefs {
-  let refs = refsOfRecord.get(record);
-  if (refs === undefined) {
-    refs = Object.freeze({
+const recordRefs = perObject(
+  (record: C1fappRecord): RecordRefs =>
+    Object.freeze({
       ips: Object.freeze(defined(record.ipAddresses.map(ipRef)).map((ref) => Object.freeze(ref))),
       domains: Object.freeze(defined(record.domains.map(domainRef)).map((ref) => Object.freeze(ref))),
       urls: Object.freeze(urlAddresses(record).map((url) => Object.freeze({ ref: Object.freeze(url.ref), host: url.host }))),
-    });
-    refsOfRecord.set(record, refs);
-  }
-  return refs;
-}
+    }),
+);
 
 /**
  * Per observable type, the relations a record states about it:

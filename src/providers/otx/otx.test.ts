@@ -304,14 +304,21 @@ describe('otx', () => {
   });
 });
 
+/** A fake OTX from the scenario, a token for it, one of its observables, and relays in front of it. */
+async function scenarioSetup() {
+  const fake = await startFakeUpstream(otxScenario.handler);
+  const token = bearer(await hs256Token({ ...otxScenario.credentials }));
+  const [observable] = otxScenario.observables(1);
+  const relayWith = (env: Record<string, string>) => startRelay({ PROVIDERS: 'otx', SECRET_KEY: TEST_SECRET, ...otxScenario.envFor(fake.url), ...env });
+  return { fake, token, observable, relayWith };
+}
+
 describe('page hints', () => {
   test('with the cache on, a later search goes straight to the page the observable was found on; with it off, never', async () => {
-    const fake = await startFakeUpstream(otxScenario.handler);
-    const token = bearer(await hs256Token({ ...otxScenario.credentials }));
-    const [observable] = otxScenario.observables(1);
+    const { fake, token, observable, relayWith } = await scenarioSetup();
     // One cached answer at most: the pages are gone from the cache by the second lookup, the hints are not.
-    const cached = await startRelay({ PROVIDERS: 'otx', SECRET_KEY: TEST_SECRET, ...otxScenario.envFor(fake.url), CACHE: 'on', CACHE_MAX_ENTRIES: '1' });
-    const uncached = await startRelay({ PROVIDERS: 'otx', SECRET_KEY: TEST_SECRET, ...otxScenario.envFor(fake.url), CACHE: 'off' });
+    const cached = await relayWith({ CACHE: 'on', CACHE_MAX_ENTRIES: '1' });
+    const uncached = await relayWith({ CACHE: 'off' });
     try {
       const callsFor = async (relay: RunningRelay) => {
         const before = fake.requests.length;
@@ -334,10 +341,8 @@ describe('page hints', () => {
 
 describe('warm lookups', () => {
   test("a cached general answer keeps the observable's entry in each pulse: a warm lookup reads one cached answer", async () => {
-    const fake = await startFakeUpstream(otxScenario.handler);
-    const token = bearer(await hs256Token({ ...otxScenario.credentials }));
-    const [observable] = otxScenario.observables(1);
-    const relay = await startRelay({ PROVIDERS: 'otx', SECRET_KEY: TEST_SECRET, ...otxScenario.envFor(fake.url), CACHE: 'on' });
+    const { fake, token, observable, relayWith } = await scenarioSetup();
+    const relay = await relayWith({ CACHE: 'on' });
     try {
       const cacheHits = async (): Promise<number> => {
         const text = await (await fetch(`${relay.url}/metrics`)).text();

@@ -3,6 +3,7 @@ import type { Observable } from '../../core/observables.js';
 import { parseJson, parsedOnce, statusError, upstreamUrl, type Http, type UpstreamUrl } from '../../core/upstream.js';
 import { parseCollections, parseReport, parseResolutions, reportKind, type Collection, type Report, type Resolutions } from './answers.js';
 import { DISPLAY_NAME } from './display-name.js';
+import { perObject } from '../../core/memo.js';
 
 export interface XforceCredentials {
   key: string;
@@ -28,16 +29,9 @@ const LINKAGE_KINDS = { ip: 'ip', url: 'url', malware: 'malware' } as const;
 const REPORT_PATHS = { ip: 'ipr', url: 'url', malware: 'malware' } as const;
 
 // A remembered token's credentials are the same object in every request (see relay.ts).
-const authorizations = new WeakMap<XforceCredentials, string>();
-
-function basicAuthorization(credentials: XforceCredentials): string {
-  let header = authorizations.get(credentials);
-  if (header === undefined) {
-    header = `Basic ${Buffer.from(`${credentials.key}:${credentials.password}`, 'utf8').toString('base64')}`;
-    authorizations.set(credentials, header);
-  }
-  return header;
-}
+const basicAuthorization = perObject(
+  (credentials: XforceCredentials): string => `Basic ${Buffer.from(`${credentials.key}:${credentials.password}`, 'utf8').toString('base64')}`,
+);
 
 /**
  * The answer parsed by `parse` (`parsing` names it, with what it depends on), or undefined when

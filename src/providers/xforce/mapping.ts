@@ -30,6 +30,7 @@ import type { Category, Collection, Report, Resolutions } from './answers.js';
 import { xforceRiskAssessment, xforceScoreAssessment, type Assessment } from './assessment.js';
 import { DISPLAY_NAME } from './display-name.js';
 import { xforcePageUrl } from './refer.js';
+import { perObject } from '../../core/memo.js';
 
 export interface MappingOptions {
   /** X-Force Exchange's web UI, for source URIs. */
@@ -189,24 +190,19 @@ interface ValidRecords {
   domains: string[];
 }
 
-// A cached answer is the same frozen object on every hit: its records are checked once.
-const validRecords = new WeakMap<Resolutions, ValidRecords>();
-
-/** The answer's addresses (a domain's) and domains (an ip's) that are valid observables, sorted. */
-function recordsOf(resolutions: Resolutions): ValidRecords {
-  let records = validRecords.get(resolutions);
-  if (records === undefined) {
-    records = {
-      addresses: uniqueSorted([...resolutions.a, ...resolutions.aaaa, ...resolutions.passiveAddressRecords]).flatMap((address) => {
-        const type = addressType(address);
-        return type === undefined ? [] : [{ type, value: address }];
-      }),
-      domains: uniqueSorted([...resolutions.reverse, ...resolutions.passiveAddressRecords]).filter((domain) => isValidObservable('domain', domain)),
-    };
-    validRecords.set(resolutions, records);
-  }
-  return records;
-}
+/**
+ * The answer's addresses (a domain's) and domains (an ip's) that are valid observables, sorted;
+ * checked once per answer object (a cached answer is the same object on every hit).
+ */
+const recordsOf = perObject(
+  (resolutions: Resolutions): ValidRecords => ({
+    addresses: uniqueSorted([...resolutions.a, ...resolutions.aaaa, ...resolutions.passiveAddressRecords]).flatMap((address) => {
+      const type = addressType(address);
+      return type === undefined ? [] : [{ type, value: address }];
+    }),
+    domains: uniqueSorted([...resolutions.reverse, ...resolutions.passiveAddressRecords]).filter((domain) => isValidObservable('domain', domain)),
+  }),
+);
 
 /**
  * One `DNS Information` sighting whose relations are `Resolved_To` pairs: a domain → its live and
