@@ -1,5 +1,5 @@
 // X-Force answers → CTIM. Pure functions: no I/O, tested straight from fixtures.
-import { pruneRelationships, type ObservableResult } from '../../core/bundle.js';
+import { BUNDLE_KEYS, pruneRelationships, type BundleKey, type ObservableResult } from '../../core/bundle.js';
 import {
   MAX_DESCRIPTION,
   MAX_TITLE,
@@ -276,16 +276,27 @@ export function mapCollections(observable: Observable, collections: readonly Col
 
 /** At most `limit` sightings, indicators and judgements each, newest first; no dangling relationship. */
 export function limitEntities(result: ObservableResult, limit: number): ObservableResult {
-  return pruneRelationships({
+  const judgements = result.judgements ?? [];
+  const indicators = result.indicators ?? [];
+  const sightings = result.sightings ?? [];
+  const limited: ObservableResult = {
     ...result,
-    judgements: newest(result.judgements ?? [], limit, (item) => item.valid_time.start_time),
-    indicators: newest(result.indicators ?? [], limit, (item) => item.valid_time.start_time),
-    sightings: newest(result.sightings ?? [], limit, (item) => item.observed_time.start_time),
-  });
+    judgements: newest(judgements, limit, (item) => item.valid_time.start_time),
+    indicators: newest(indicators, limit, (item) => item.valid_time.start_time),
+    sightings: newest(sightings, limit, (item) => item.observed_time.start_time),
+  };
+  // Nothing left out, so every relationship still has both ends (the usual case).
+  const cut = judgements.length > limit || indicators.length > limit || sightings.length > limit;
+  return cut ? pruneRelationships(limited) : limited;
 }
 
 function withoutEmptyLists(result: ObservableResult): ObservableResult {
-  return Object.fromEntries(Object.entries(result).filter(([, list]) => Array.isArray(list) && list.length > 0)) as ObservableResult;
+  const kept: ObservableResult = {};
+  for (const key of BUNDLE_KEYS) {
+    const list = result[key];
+    if (list !== undefined && list.length > 0) (kept as Record<BundleKey, unknown[]>)[key] = list;
+  }
+  return kept;
 }
 
 /** Everything one observe of one observable found, capped by the entities limit. */
@@ -295,12 +306,7 @@ export function mapObservation(observable: Observable, observation: Observation,
     observation.resolutions === undefined ? {} : mapResolutions(observable, observation.resolutions, options),
     observation.collections === undefined ? {} : mapCollections(observable, observation.collections, options),
   ];
-  const merged: ObservableResult = {
-    verdicts: parts.flatMap((part) => part.verdicts ?? []),
-    judgements: parts.flatMap((part) => part.judgements ?? []),
-    indicators: parts.flatMap((part) => part.indicators ?? []),
-    sightings: parts.flatMap((part) => part.sightings ?? []),
-    relationships: parts.flatMap((part) => part.relationships ?? []),
-  };
+  const merged = { verdicts: [], judgements: [], indicators: [], sightings: [], relationships: [] } as Required<ObservableResult>;
+  for (const part of parts) for (const key of BUNDLE_KEYS) for (const entity of part[key] ?? []) (merged[key] as unknown[]).push(entity);
   return withoutEmptyLists(limitEntities(merged, options.entitiesLimit));
 }
