@@ -48,10 +48,14 @@ export class Bundle {
   }
 
   toData(): BundleData {
-    const dangling = new Set(this.danglingRelationships());
     const data: BundleData = {};
     for (const key of BUNDLE_KEYS) {
-      const docs = (this.lists[key] as { id?: string }[]).filter((entity) => !dangling.has(entity as Relationship));
+      let docs: unknown[] = this.lists[key];
+      // Only relationships can dangle; the lists are handed over as they are otherwise.
+      if (key === 'relationships') {
+        const dangling = new Set(this.danglingRelationships());
+        if (dangling.size > 0) docs = docs.filter((entity) => !dangling.has(entity as Relationship));
+      }
       if (docs.length > 0) (data as Record<string, Docs<unknown>>)[key] = { count: docs.length, docs };
     }
     return data;
