@@ -7,11 +7,6 @@ export interface Settled<T> {
   errors: RelayError[];
 }
 
-/**
- * Runs `work` for every item, at most `concurrency` at once. A failing item does not fail the
- * others; an item not finished when `signal` aborts (the request's deadline) is reported with
- * `onDeadline()` and its late result is dropped.
- */
 export interface BoundedRunner {
   run<T>(work: () => Promise<T>): Promise<T>;
   /** Drops what still waits in the queue. */
@@ -28,6 +23,11 @@ export function boundedRunner(count: number, concurrency: number): BoundedRunner
   return { run: (work) => queue(work), clear: () => queue.clearQueue() };
 }
 
+/**
+ * Runs `work` for every item, at most `concurrency` at once. A failing item does not fail the
+ * others; an item not finished when `signal` aborts (the request's deadline) is reported with
+ * `onDeadline()` and its late result is dropped.
+ */
 export async function settleAll<I, T>(
   items: readonly I[],
   concurrency: number,

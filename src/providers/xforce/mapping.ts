@@ -84,14 +84,14 @@ function judgement(observable: Observable, assessment: Assessment, options: Mapp
   });
 }
 
-// The same observable's page is the source of most of its entities: built once per observable.
-const pageUrls = new WeakMap<Observable, { uiUrl: string; url: string }>();
+// The same observable's page is the source of most of its entities: built once per observable
+// (and UI address, which comes from the settings).
+const pageUrlsOf = perObject((_observable: Observable) => new Map<string, string>());
 
 function pageUrl(observable: Observable, options: MappingOptions): string {
-  const known = pageUrls.get(observable);
-  if (known !== undefined && known.uiUrl === options.uiUrl) return known.url;
-  const url = xforcePageUrl(options.uiUrl, observable);
-  pageUrls.set(observable, { uiUrl: options.uiUrl, url });
+  const urls = pageUrlsOf(observable);
+  let url = urls.get(options.uiUrl);
+  if (url === undefined) urls.set(options.uiUrl, (url = xforcePageUrl(options.uiUrl, observable)));
   return url;
 }
 
