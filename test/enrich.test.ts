@@ -106,7 +106,7 @@ describe('enrichment over HTTP with every provider', () => {
   test('GET /enrich/providers needs no token: ids, names, types and credential fields', async () => {
     const answer = await relay.get('/enrich/providers');
     assert.equal(answer.status, 200);
-    const byId = Object.fromEntries((answer.json.data as { id: string }[]).map((info) => [info.id, info]));
+    const byId: Record<string, { credentials: unknown }> = Object.fromEntries((answer.json.data as { id: string; credentials: unknown }[]).map((info) => [info.id, info]));
     assert.deepEqual(Object.keys(byId), ['xforce', 'pulsedive', 'cybercrime-tracker', 'otx', 'c1fapp']);
     assert.deepEqual(byId.xforce, {
       id: 'xforce',
@@ -117,8 +117,8 @@ describe('enrichment over HTTP with every provider', () => {
         { name: 'password', secret: true },
       ],
     });
-    assert.deepEqual((byId['cybercrime-tracker'] as { credentials: unknown }).credentials, []);
-    assert.deepEqual((byId.otx as { credentials: unknown }).credentials, [{ name: 'key', secret: true }]);
+    assert.deepEqual(byId['cybercrime-tracker']?.credentials, []);
+    assert.deepEqual(byId.otx?.credentials, [{ name: 'key', secret: true }]);
   });
 
   test('POST /enrich/inspect: a defanged e-mail body → its observables in order, the private ones withheld', async () => {
@@ -405,7 +405,8 @@ describe('the consensus and the stream', () => {
       body: JSON.stringify([{ type: 'domain', value: 'split.example.com' }]),
     });
     assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
-    assert.equal((await response.json()).errors[0].code, 'authorization error');
+    const answer = (await response.json()) as { errors: { code: string }[] };
+    assert.equal(answer.errors[0]?.code, 'authorization error');
   });
 });
 
