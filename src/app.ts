@@ -16,6 +16,7 @@ import type { Provider } from './core/provider.js';
 import { ModuleRelay, type Endpoint, type MountedModule } from './core/relay.js';
 import type { Settings } from './core/settings.js';
 import { UpstreamClient } from './core/upstream.js';
+import type { Logger } from './core/upstream-failure.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { PROVIDERS } from './providers/registry.js';
 
@@ -57,7 +58,7 @@ export function loggerOptions(settings: Pick<Settings, 'LOG_LEVEL' | 'LOG_FORMAT
 export function mountModules(
   settings: Settings,
   providers: readonly Provider[],
-  options: { agent?: Agent; metrics?: RelayMetrics; gates?: GateResources } = {},
+  options: { agent?: Agent; metrics?: RelayMetrics; gates?: GateResources; log?: Logger } = {},
 ): MountedModule[] {
   return settings.PROVIDERS.map((id) => {
     const provider = providers.find((candidate) => candidate.id === id);
@@ -66,12 +67,16 @@ export function mountModules(
     const gate = gates?.gateFor(provider);
     const client = new UpstreamClient({
       providerName: provider.displayName,
+      providerId: provider.id,
       timeoutMs: settings.UPSTREAM_TIMEOUT_MS,
       maxBodyBytes: settings.UPSTREAM_MAX_BODY_BYTES,
       concurrency: settings.UPSTREAM_CONCURRENCY,
       gate: gate === undefined || metrics === undefined ? gate : measuredGate(gate, provider.id, metrics, { cacheEnabled: gates?.cache !== undefined }),
       ...(options.agent === undefined ? {} : { agent: options.agent }),
-      ...(metrics === undefined ? {} : { onCall: (record) => metrics.recordUpstreamCall(provider.id, record) }),
+      ...(metrics === undefined
+        ? {}
+        : { onCall: (record) => metrics.recordUpstreamCall(provider.id, record), onFailure: (failure) => metrics.recordUpstreamFailure(failure) }),
+      ...(options.log === undefined ? {} : { log: options.log }),
     });
     // Hints live no longer than the answers they came from (see memo.ts).
     const ttlSeconds = settings.cacheTtlSeconds[id] ?? settings.CACHE_TTL_SECONDS;
@@ -118,7 +123,7 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
     lastStoreWarning = Date.now();
     app.log.warn({ err: error }, 'cache or rate-limit store failing; calling providers without it');
   });
-  const modules = mountModules(settings, providers, { ...(options.agent === undefined ? {} : { agent: options.agent }), metrics, gates });
+  const modules = mountModules(settings, providers, { ...(options.agent === undefined ? {} : { agent: options.agent }), metrics, gates, log: app.log });
   app.decorate('relay', { shuttingDown: false, modules, metrics, cache: gates.cache });
   // Before any route: the generator records the routes added after it.
   await registerOpenApi(app, {

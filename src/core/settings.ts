@@ -114,6 +114,10 @@ export const coreSettingsSchema = z.object({
   UPSTREAM_MAX_BODY_BYTES: setting.integer(1024, 1024 ** 3, 16 * 1024 * 1024),
   BODY_LIMIT_BYTES: setting.integer(1024, 1024 ** 3, 1024 * 1024),
   MAX_OBSERVABLES: setting.integer(1, 100_000, 1000),
+  // Off: errors keep the contract's exact {type, code, message} (consumers compare them whole).
+  // On: each error also lists the observables it is about (`observables`, `observablesCount`),
+  // fields Threat Response ignores. The summary log line names them either way.
+  ERROR_OBSERVABLES: setting.boolean(false),
   SHUTDOWN_TIMEOUT_MS: setting.integer(0, 600_000, 10_000),
   CACHE: setting.boolean(true),
   CACHE_TTL_SECONDS: setting.integer(0, 30 * 86_400, 300),
