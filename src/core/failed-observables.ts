@@ -1,6 +1,6 @@
 // Which observables of a lookup failed, and with which error: so that a partial answer says which
 // ones (in each error document and in the request's summary line), not only that some did.
-import { MAX_ERROR_OBSERVABLES, RelayError, toRelayError, type ErrorDocument, type FailedObservable } from './errors.js';
+import { MAX_ERROR_OBSERVABLES, toRelayError, type ErrorDocument, type FailedObservable, type RelayError } from './errors.js';
 import type { Observable } from './observables.js';
 
 /** Longer values are cut in the log line (the answer lists them whole). */
