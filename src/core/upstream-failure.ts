@@ -174,33 +174,28 @@ export function logFailure(log: Logger | undefined, failure: UpstreamFailure): v
   else log.warn({ upstream: failure }, message);
 }
 
-/** What made an answer: kept for answers that came from the provider (never for cache hits). */
-interface SentCall {
-  provider: string;
-  call: string;
-  origin: string;
-  durationMs: number;
-  log: Logger | undefined;
-  sink: FailureSink;
+/**
+ * What made an answer, kept on the answers that came from the provider (`UpstreamResponse.sent`);
+ * the cache keeps a copy without it, so a cache hit reports nothing: it is not a call. A plain
+ * property, not a WeakMap: a WeakMap entry per call costs the garbage collector microseconds.
+ */
+export interface SentCall {
+  readonly provider: string;
+  readonly call: string;
+  readonly origin: string;
+  readonly durationMs: number;
+  readonly log: Logger | undefined;
+  readonly sink: FailureSink;
   /** One line per call, however many readers (single-flight) find the answer wanting. */
   reported: boolean;
-}
-
-// Keyed by the answer object, so answers keep their shape (and a cached copy has no entry: a cache
-// hit is not a call).
-const sentCalls = new WeakMap<object, SentCall>();
-
-/** Called for every answer that came from the provider: a WeakMap entry, nothing more. */
-export function rememberSentCall(response: object, provider: string, call: string, origin: string, durationMs: number, log: Logger | undefined, sink: FailureSink): void {
-  sentCalls.set(response, { provider, call, origin, durationMs: Math.round(durationMs), log, sink, reported: false });
 }
 
 /**
  * A provider found an answer wanting (an HTTP status it fails on, a body it cannot read): the
  * call's failure line and metrics, once per call. Answers from the cache report nothing.
  */
-export function reportAnswerFailure(response: object, cause: 'http' | 'unparsable', detail: { status?: number; reason?: string }): void {
-  const sent = sentCalls.get(response);
+export function reportAnswerFailure(response: { sent?: SentCall | undefined }, cause: 'http' | 'unparsable', detail: { status?: number; reason?: string }): void {
+  const sent = response.sent;
   if (sent === undefined || sent.reported) return;
   sent.reported = true;
   const failure: UpstreamFailure = { provider: sent.provider, call: sent.call, origin: sent.origin, cause, durationMs: sent.durationMs };

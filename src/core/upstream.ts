@@ -8,11 +8,11 @@ import { RelayError, keyError, sslError, tooManyRequests, unavailable } from './
 import {
   classifyTransportError,
   logFailure,
-  rememberSentCall,
   reportAnswerFailure,
   tlsVerifyReason,
   type FailureSink,
   type Logger,
+  type SentCall,
   type UpstreamFailure,
 } from './upstream-failure.js';
 
@@ -45,6 +45,8 @@ export interface UpstreamResponse {
   parsed?: Map<string, unknown>;
   /** Set on answers kept in the in-memory cache: when they were stored (epoch ms). */
   cachedAt?: number;
+  /** Set on answers that came from the provider (not on cached copies): the call, for its failure line. */
+  sent?: SentCall;
 }
 
 export interface UpstreamCallRecord {
@@ -247,10 +249,13 @@ export class UpstreamClient {
         const durationMs = performance.now() - started;
         if (error === undefined) {
           onCall?.({ provider: providerName, call: request.call, outcome: status, durationMs });
-          const response: UpstreamResponse = { status, headers, body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8') };
-          // For the provider's verdict on the answer (a status it fails on, a body it cannot read).
-          rememberSentCall(response, providerId, request.call, request.url.origin, durationMs, log, this.failed);
-          resolve(response);
+          resolve({
+            status,
+            headers,
+            body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'),
+            // For the provider's verdict on the answer (a status it fails on, a body it cannot read).
+            sent: { provider: providerId, call: request.call, origin: request.url.origin, durationMs: Math.round(durationMs), log, sink: this.failed, reported: false },
+          });
           return;
         }
         const cause = failure ?? { cause: 'network' as const };
