@@ -15,7 +15,8 @@ import { RelayError, uniqueErrors } from '../src/core/errors.js';
 import { classifyTransportError, describeFailure } from '../src/core/upstream-failure.js';
 import { PULSEDIVE_TEST_KEY } from '../src/providers/pulsedive/test-support/scenario.js';
 import { pulsediveScenario } from '../src/providers/pulsedive/test-support/scenario.js';
-import { startFakeUpstream, type FakeHandler, type FakeUpstream } from './helpers/fake-upstream.js';
+import { XFORCE_CREDENTIALS, xforceAnswer } from '../src/providers/xforce/test-support/scenario.js';
+import { fixture, startFakeUpstream, type FakeHandler, type FakeUpstream } from './helpers/fake-upstream.js';
 import { freePort } from './helpers/ports.js';
 import { startRelay, type RunningRelay } from './helpers/relay.js';
 import { TEST_SECRET, bearer, hs256Token } from './helpers/tokens.js';
@@ -152,6 +153,12 @@ describe('every failed upstream call explains itself', () => {
       });
       // Fails fast: no time-out was needed to find out.
       assert.ok(upstream.durationMs < 5000, `${upstream.durationMs} ms`);
+      // The health check's call explains itself the same way.
+      const health = await started.relay.post('/pulsedive/health', undefined, bearer(started.token));
+      assert.deepEqual(health.json, { errors: [UNAVAILABLE] });
+      const line = await failureLine(started.lines, 'health');
+      assert.equal(line.upstream.cause, 'dns');
+      assertNoSecret(started.lines, [PULSEDIVE_TEST_KEY, started.token]);
     } finally {
       await started.relay.close();
     }
@@ -319,6 +326,28 @@ describe('every failed upstream call explains itself', () => {
       assert.equal(summaryLine(lines).failedObservablesCount, 2);
     });
   });
+});
+
+test('unparsable: an X-Force answer of a changed shape names its call; the Basic credentials never show', async () => {
+  const fake = await startFakeUpstream((request) =>
+    request.url.startsWith('/url/') ? { body: fixture(new URL('../src/providers/xforce/', import.meta.url), 'url-report-changed.json') } : xforceAnswer(request),
+  );
+  const lines: string[] = [];
+  const relay = await startRelay({ PROVIDERS: 'xforce', SECRET_KEY: TEST_SECRET, XFORCE_API_URL: fake.url }, { logLines: lines });
+  try {
+    const token = await hs256Token(XFORCE_CREDENTIALS);
+    const answer = await relay.post('/xforce/observe/observables', [{ type: 'domain', value: 'example.com' }], bearer(token));
+    assert.equal(answer.json.errors[0].code, 'key error');
+    const line = await failureLine(lines, 'report');
+    assert.equal(line.upstream.provider, 'xforce');
+    assert.equal(line.upstream.cause, 'unparsable');
+    assert.equal(line.upstream.reason, 'changed shape');
+    assert.equal(await metricValue(relay, 'ctr_relay_upstream_failures_total', { provider: 'xforce', call: 'report', cause: 'unparsable' }), 1);
+    assertNoSecret(lines, [XFORCE_CREDENTIALS.key, XFORCE_CREDENTIALS.password, `${XFORCE_CREDENTIALS.key}:${XFORCE_CREDENTIALS.password}`, token]);
+  } finally {
+    await relay.close();
+    await fake.close();
+  }
 });
 
 describe('tls', () => {
