@@ -30,6 +30,12 @@ const errorDocument = {
     type: { type: 'string', enum: ['fatal'] },
     code: { type: 'string', enum: [...ERROR_CODES] },
     message: { type: 'string' },
+    observables: {
+      type: 'array',
+      description: 'With ERROR_OBSERVABLES=on: the observables this error is about (the first 20).',
+      items: { type: 'object', properties: { type: { type: 'string' }, value: { type: 'string' } } },
+    },
+    observablesCount: { type: 'integer', description: 'With ERROR_OBSERVABLES=on: how many observables failed with this error.' },
   },
 } as const;
 
