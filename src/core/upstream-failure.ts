@@ -20,6 +20,8 @@ export const FAILURE_CAUSES = [
   'unparsable',
   'too large',
   'aborted',
+  // The relay's own bound dropped the call (answer bytes in flight, heap pressure), not the provider.
+  'overloaded',
 ] as const;
 
 export type FailureCause = (typeof FAILURE_CAUSES)[number];
