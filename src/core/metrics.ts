@@ -67,7 +67,7 @@ export class RelayMetrics {
     });
     this.upstreamCalls = new Counter({
       name: `${PREFIX}upstream_calls_total`,
-      help: "Calls to the providers' APIs by provider, call and status (the HTTP status, or the cause class when no answer came: dns, refused, reset, unreachable, timeout, tls, protocol, network, too large, aborted).",
+      help: "Calls to the providers' APIs by provider, call and status (the HTTP status, or the cause class when no answer came: dns, refused, reset, unreachable, timeout, tls, protocol, network, too large, aborted, overloaded).",
       labelNames: ['provider', 'call', 'status'],
       registers,
     });
@@ -80,7 +80,7 @@ export class RelayMetrics {
     });
     this.upstreamFailures = new Counter({
       name: `${PREFIX}upstream_failures_total`,
-      help: "Failed calls to the providers' APIs by provider, call and cause (dns, refused, reset, unreachable, timeout, tls, protocol, network, http, unparsable, too large, aborted).",
+      help: "Failed calls to the providers' APIs by provider, call and cause (dns, refused, reset, unreachable, timeout, tls, protocol, network, http, unparsable, too large, aborted, overloaded).",
       labelNames: ['provider', 'call', 'cause'],
       registers,
     });
