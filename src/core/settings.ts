@@ -92,6 +92,9 @@ export function parseEntitiesLimit(value: unknown, fallback = ENTITIES_LIMIT_DEF
   return Number.isInteger(number) && number > 0 && number <= ENTITIES_LIMIT_MAX ? number : fallback;
 }
 
+/** The smallest HEAP_MB the relay starts with. */
+export const MIN_HEAP_MB = 128;
+
 /** The shortest SECRET_KEY the relay starts with. */
 export const MIN_SECRET_KEY_BYTES = 32;
 const PLACEHOLDER = /^\s*(replace[-_ ]?(me|with)|change[-_ ]?me|your[-_ ]secret)/i;
@@ -156,6 +159,14 @@ export const coreSettingsSchema = z.object({
   LOG_FORMAT: setting.oneOf(['json', 'pretty'], 'json'),
   /** When set, `GET /metrics` asks for `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().optional(),
+  // On by default: the OpenAPI document is what an integrator reads first, and it holds nothing
+  // secret; off (404) for a deployment that wants to show nothing but the modules.
+  /** `GET /docs` and `GET /openapi.json`. */
+  DOCS: setting.boolean(true),
+  // The V8 heap limit `npm start` and the container give node (--max-old-space-size), in MiB:
+  // 256 keeps a pod's memory bounded and holds the default cache with room to spare; below 128
+  // the relay itself (about 96 MiB under load) and the smallest cache do not fit.
+  HEAP_MB: setting.integer(MIN_HEAP_MB, 64 * 1024, 256),
 });
 
 export type CoreSettings = Omit<z.infer<typeof coreSettingsSchema>, 'PROVIDERS'> & { PROVIDERS: string[] };
