@@ -182,7 +182,7 @@ describe('HEAP_MB', () => {
   test("npm start's launcher refuses a bad HEAP_MB (environment or .env) with the settings message, not node's", async () => {
     const directory = mkdtempSync(join(tmpdir(), 'ctr-relay-launch-'));
     writeFileSync(join(directory, '.env'), 'HEAP_MB=16\n');
-    for (const env of [{ HEAP_MB: 'abc' }, {}]) {
+    for (const env of [{ HEAP_MB: 'abc' }, {}] as Record<string, string>[]) {
       const child = launch(env, directory);
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
