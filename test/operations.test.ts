@@ -96,9 +96,9 @@ describe('request logs and ids', () => {
     const relay = await startRelay({ PROVIDERS: 'cybercrime-tracker' }, { logLines: lines });
     try {
       lines.length = 0;
-      for (const path of ['/healthz', '/readyz', '/metrics', '/healthz?probe=1']) assert.equal((await relay.get(path, { 'x-request-id': `probe-${path.length}` })).status, 200);
+      for (const path of ['/healthz', '/readyz', '/metrics', '/healthz/?probe=1', '/metrics?name[]=process_cpu_seconds_total']) assert.equal((await relay.get(path, { 'x-request-id': `probe-${path.length}` })).status, 200);
       const probes = records(lines);
-      assert.ok(probes.length >= 8, `two lines per probe (got ${probes.length})`);
+      assert.ok(probes.length >= 10, `two lines per probe (got ${probes.length})`);
       for (const record of probes) assert.equal(record.level, 20, `${record.msg} at debug`);
 
       lines.length = 0;

@@ -8,9 +8,13 @@ import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 /** Routes whose request lines are written at `debug`. */
 export const QUIET_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
+// From the raw path (query and trailing slashes off), not request.routeOptions, which builds an
+// object on every read; this runs twice per request.
 function isQuiet(request: FastifyRequest): boolean {
-  const route = request.routeOptions?.url;
-  return route !== undefined && QUIET_ROUTES.has(route);
+  const url = request.raw.url ?? '';
+  const query = url.indexOf('?');
+  const path = (query === -1 ? url : url.slice(0, query)).replace(/\/+$/, '');
+  return QUIET_ROUTES.has(path);
 }
 
 /** Fastify's request lines, at `debug` for QUIET_ROUTES (errors keep their level). */
