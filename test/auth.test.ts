@@ -10,7 +10,7 @@ import { defineProvider } from '../src/core/provider.js';
 import { startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.js';
 import { keyedProvider } from './helpers/keyed-provider.js';
 import { startRelay, type RunningRelay } from './helpers/relay.js';
-import { TEST_SECRET, bearer, hs256Token, startJwksServer, type JwksServer } from './helpers/tokens.js';
+import { TEST_SECRET, bearer, hs256Token, moduleToken, startJwksServer, type JwksServer } from './helpers/tokens.js';
 
 const OBSERVE = '/echo/observe/observables';
 const BODY = [{ type: 'ip', value: '1.2.3.4' }];
@@ -243,7 +243,7 @@ describe('HS256 tokens are bound to their module when several are mounted', () =
     assert.match(HS256_MESSAGES.notBound('echo'), /not bound to this module \(echo\).*ctr-relay jwt --provider echo/);
   });
   test('a provider claim binds it: accepted by its module, refused by another (remembered or not)', async () => {
-    const token = bearer(await hs256Token({ key: 'k', provider: 'echo' }));
+    const token = bearer(await moduleToken('echo', { key: 'k' }));
     assert.equal((await relay.post(OBSERVE, BODY, token)).json.data.judgements.count, 1);
     assert.equal((await relay.post(OBSERVE, BODY, token)).json.data.judgements.count, 1);
     expectAuthError(await relay.post('/other/observe/observables', BODY, token), HS256_MESSAGES.otherProvider('echo', 'other'));
