@@ -57,7 +57,7 @@ describe('GET /metrics', () => {
       { PROVIDERS: 'cybercrime-tracker,echo', SECRET_KEY: TEST_SECRET, CACHE: 'off', ...cybercrime.envFor(fake.url) },
       { providers: [...PROVIDERS, echoProvider] },
     );
-    token = await hs256Token({ key: 'k' });
+    token = await hs256Token({ key: 'k', provider: 'echo' });
   });
   after(async () => {
     await relay.close();

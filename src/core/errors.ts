@@ -74,6 +74,21 @@ export const AUTH_MESSAGES = {
   notYetValid: 'The JWT is not yet valid',
 } as const;
 
+/**
+ * HS256 (self-hosted) failures, in words about what the operator controls: the contract's messages
+ * above speak of SecureX and jwks hosts, which an HS256 token never involves. RS256 keeps those.
+ */
+export const HS256_MESSAGES = {
+  noSecretKey:
+    'This relay has no SECRET_KEY, so it cannot verify HS256 tokens. Set SECRET_KEY on the relay to the key the token was signed with (ctr-relay jwt prints one), or use RS256 tokens.',
+  badSignature:
+    "The token's HS256 signature does not match this relay's SECRET_KEY. Sign it with the relay's SECRET_KEY: run ctr-relay jwt where the same SECRET_KEY is set (environment or .env).",
+  notBound: (moduleId: string) =>
+    `The token is not bound to this module (${moduleId}). With several modules mounted, an HS256 token must name its module: make one with "ctr-relay jwt --provider ${moduleId}" (it writes "provider": "${moduleId}"), or give it "aud": "<public url>/${moduleId}".`,
+  otherProvider: (tokenProvider: string, moduleId: string) =>
+    `The token was made for the ${tokenProvider} module, not ${moduleId}; its credentials are never sent to another provider. Make one with "ctr-relay jwt --provider ${moduleId}".`,
+} as const;
+
 export function authorizationError(message: string): RelayError {
   return new RelayError('authorization error', `Authorization failed: ${message}`);
 }

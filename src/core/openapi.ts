@@ -180,9 +180,15 @@ export const serverRouteSchemas = {
 
 /**
  * Registers the generator (it records every route added afterwards, so call it first), the
- * `/openapi.json` route and the docs page at `/docs`.
+ * `/openapi.json` route and the docs page at `/docs`; none of them with `enabled: false` (DOCS=off),
+ * where both paths answer 404 like any unknown one.
  */
-export async function registerOpenApi(app: FastifyInstance, info: { title: string; version: string; description: string }): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  info: { title: string; version: string; description: string },
+  options: { enabled?: boolean } = {},
+): Promise<void> {
+  if (options.enabled === false) return;
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -264,6 +264,7 @@ export class ModuleRelay {
       settings,
       keySets,
       verifiedTokens,
+      { moduleId: provider.id, required: settings.PROVIDERS.length > 1 },
     );
     const known = this.accessByPayload.get(payload);
     if (known !== undefined) return known;
