@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { fixture, startFakeUpstream, type FakeHandler, type FakeUpstream, type RecordedRequest } from '../../../test/helpers/fake-upstream.js';
 import { startRelay, type RunningRelay } from '../../../test/helpers/relay.js';
 import { TEST_SECRET, bearer, hs256Token } from '../../../test/helpers/tokens.js';
-import { PULSEDIVE_TEST_KEY, pulsediveHandler } from './test-support/scenario.js';
+import { PULSEDIVE_ORIGINAL_CALLS, PULSEDIVE_TEST_KEY, UNKNOWN_DOMAIN_SUFFIX, pulsediveComparisonObservables, pulsediveHandler } from './test-support/scenario.js';
 
 const UI = 'https://pulsedive.example.com/';
 const KNOWN_DOMAIN = { type: 'domain', value: 'cdn-update.example.net' };
@@ -130,20 +130,40 @@ describe('the pulsedive module', () => {
       assert.equal(fake.requests.length, 8);
     });
 
-    test('the info and links calls of one observable are in flight together', async () => {
+    test('the links call goes out only once the info call has said the indicator is known', async () => {
       let inFlight = 0;
       let most = 0;
+      const order: string[] = [];
       const known = pulsediveHandler();
       fake.setHandler(async (request) => {
         inFlight += 1;
         most = Math.max(most, inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        order.push(query(request).get('get') ?? 'info');
+        await new Promise((resolve) => setTimeout(resolve, 50));
         inFlight -= 1;
         return known(request);
       });
       const answer = await relay.post('/pulsedive/observe/observables', [KNOWN_DOMAIN], auth);
       assert.equal(answer.json.data.verdicts.count, 1);
-      assert.equal(most, 2, 'the links call did not wait for the info call');
+      assert.equal(most, 1, 'the links call went out before the info call had answered');
+      assert.deepEqual(order, ['info', 'links']);
+    });
+
+    test('an indicator Pulsedive does not know costs exactly one call (no links call)', async () => {
+      const answer = await relay.post('/pulsedive/observe/observables', [{ type: 'domain', value: `nothing-here.${UNKNOWN_DOMAIN_SUFFIX}` }], auth);
+      assert.deepEqual(answer.json, { data: {} });
+      assert.equal(fake.requests.length, 1);
+      assert.equal(query(fake.requests[0]!).get('get'), null);
+    });
+
+    test("the benchmark's 20 observables (8 known, 12 unknown) cost 28 calls, as the original relay's", async () => {
+      const observables = pulsediveComparisonObservables();
+      assert.equal(observables.length, 20);
+      const answer = await relay.post('/pulsedive/observe/observables', observables, auth);
+      assert.equal(answer.json.errors, undefined);
+      assert.equal(answer.json.data.verdicts.count, 8);
+      assert.equal(fake.requests.length, PULSEDIVE_ORIGINAL_CALLS);
+      assert.equal(fake.requests.filter((request) => query(request).get('get') === 'links').length, 8);
     });
 
     test('a value holding / ? # & and .. never changes the endpoint or the key', async () => {
@@ -191,7 +211,8 @@ describe('the pulsedive module', () => {
         fake.setHandler(() => reply);
         const answer = await relay.post('/pulsedive/observe/observables', [KNOWN_DOMAIN], auth);
         assert.deepEqual(answer.json, { data: {} });
-        assert.equal(fake.requests.length, 2);
+        // The info call only: no links for what Pulsedive does not know.
+        assert.equal(fake.requests.length, 1);
       });
     }
 
