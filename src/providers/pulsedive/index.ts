@@ -37,8 +37,16 @@ export const pulsedive = defineProvider({
     // A cached info answer comes back at once, so a warm known value is one round trip anyway.
     const info = await fetchInfo(http, config.apiUrl, credentials.key, observable.value);
     if (info === undefined) return {};
-    const links = await fetchLinks(http, config.apiUrl, credentials.key, observable.value);
-    return mapObservation(info, links, observable, { uiUrl: config.uiUrl, now, entitiesLimit });
+    const options = { uiUrl: config.uiUrl, now, entitiesLimit };
+    let links;
+    try {
+      links = await fetchLinks(http, config.apiUrl, credentials.key, observable.value);
+    } catch (error) {
+      if (!(error instanceof RelayError) || error.code !== 'too many requests') throw error;
+      // The info call is spent: its entities are answered without Active DNS, and the refusal is reported.
+      return { ...mapObservation(info, undefined, observable, options), errors: [error] };
+    }
+    return mapObservation(info, links, observable, options);
   },
 
   async refer({ http, config, credentials, log }, observable) {

@@ -224,6 +224,15 @@ describe('the pulsedive module', () => {
       assert.equal(answer.json.errors, undefined);
     });
 
+    test('links refused by a rate limit: the info already spent is answered, without Active DNS, next to the error', async () => {
+      const known = pulsediveHandler();
+      fake.setHandler((request) => (query(request).get('get') === 'links' ? { status: 429, body: { error: 'API rate limit exceeded: 1 requests per second' } } : known(request)));
+      const answer = await relay.post('/pulsedive/observe/observables', [KNOWN_DOMAIN], auth);
+      assert.equal(answer.json.data.verdicts.count, 1);
+      assert.equal(answer.json.data.sightings.docs.some((sighting: any) => sighting.title === 'Active DNS'), false);
+      assert.deepEqual(error(answer.json).code, 'too many requests');
+    });
+
     const failures = [
       [{ status: 401, body: fixture(import.meta.url, 'invalid-key.json') }, 'authorization error', 'Authorization failed: Authorization failed on Pulsedive side'],
       [{ status: 403, body: fixture(import.meta.url, 'invalid-key.json') }, 'authorization error', 'Authorization failed: Authorization failed on Pulsedive side'],
@@ -362,5 +371,38 @@ describe('the pulsedive module', () => {
       const answer = await relay.post('/pulsedive/refer/observables', [KNOWN_IP], auth);
       assert.equal(error(answer.json).code, 'authorization error');
     });
+  });
+});
+
+describe('pulsedive under its default rate limit (60 a minute, per key)', () => {
+  test('three back-to-back 20-observable requests: two complete, the third answers at once what the quota allows', async () => {
+    const fake = await startFakeUpstream(pulsediveHandler());
+    const relay = await startRelay({ PROVIDERS: 'pulsedive', SECRET_KEY: TEST_SECRET, RATE_LIMITS: 'on', PULSEDIVE_API_URL: fake.url, PULSEDIVE_UI_URL: UI });
+    const auth = bearer(await hs256Token({ key: PULSEDIVE_TEST_KEY }));
+    try {
+      const started = performance.now();
+      const answers = [];
+      for (let round = 0; round < 3; round += 1) answers.push(await relay.post('/pulsedive/observe/observables', pulsediveComparisonObservables(round), auth));
+      const seconds = (performance.now() - started) / 1000;
+      const [first, second, third] = answers;
+      for (const complete of [first!, second!]) {
+        assert.equal(complete.json.errors, undefined, JSON.stringify(complete.json.errors));
+        assert.equal(complete.json.data.verdicts.count, 8);
+      }
+      // The third finds 4 tokens (60 − 2 × 28) and the few that came meanwhile; the rest is refused at once.
+      assert.ok(seconds < 10, `the three took ${seconds.toFixed(1)} s: something waited for tokens it would not get`);
+      assert.deepEqual(
+        third!.json.errors.map((error: { code: string }) => error.code),
+        ['too many requests'],
+      );
+      assert.ok(Number(third!.headers.get('retry-after')) >= 1, 'a Retry-After for what was refused');
+      // What it could: the values whose info call got a token (known ones without Active DNS if links did not).
+      assert.ok((third!.json.data?.verdicts?.count ?? 0) >= 1, JSON.stringify(third!.json));
+      assert.ok(fake.requests.length <= 60 + Math.ceil(seconds) + 1, `${fake.requests.length} calls in ${seconds.toFixed(1)} s`);
+      assert.equal(fake.requests.length - 2 * PULSEDIVE_ORIGINAL_CALLS >= 4, true);
+    } finally {
+      await relay.close();
+      await fake.close();
+    }
   });
 });
