@@ -133,7 +133,7 @@ export function xforceComparisonObservables(round = 0): Observable[] {
   const list: Observable[] = [];
   for (const [type, count] of COMPARISON_MAKEUP) {
     // Indices of `type` only (the types take turns), from a range of their own per round.
-    const first = 100_000 + round * 1000 + TYPES.indexOf(type);
+    const first = TYPES.length * (1000 + (round % 50) * 100) + TYPES.indexOf(type);
     for (let taken = 0; taken < count; taken += 1) list.push(xforceObservable(first + taken * TYPES.length));
   }
   return list;
