@@ -417,8 +417,9 @@ describe('otx scenario (for the shared suites and the benchmark)', () => {
   });
 
   test('pages: three round trips at most for any number of them, and never past OTX_MAX_CALLS_PER_OBSERVABLE', async () => {
-    // One observable at a time, each answer 100 ms late: calls sent together reach the fake together.
-    const recorded = depthRecording(otxScenario.handler, 100);
+    // One observable at a time, each answer 250 ms late: calls sent together reach the fake
+    // together, even with the event loop stalled by a loaded machine.
+    const recorded = depthRecording(otxScenario.handler, 250);
     const fake = await startFakeUpstream(recorded.handler);
     const relay = await startRelay({ PROVIDERS: 'otx', SECRET_KEY: TEST_SECRET, CACHE: 'off', OTX_MAX_CALLS_PER_OBSERVABLE: '25', ...otxScenario.envFor(fake.url) });
     const auth = bearer(await hs256Token({ ...otxScenario.credentials }));
