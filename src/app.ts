@@ -18,6 +18,7 @@ import type { Settings } from './core/settings.js';
 import { UpstreamClient } from './core/upstream.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { PROVIDERS } from './providers/registry.js';
+import { registerConsole } from './routes/console.js';
 
 export interface AppOptions {
   settings: Settings;
@@ -25,6 +26,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Tests inject an undici Agent to control upstream TLS; production leaves it unset. */
   agent?: Agent;
+  /** The web console's build output; the one next to the code unless a test gives another. */
+  consoleDir?: string;
 }
 
 export interface RelayApp extends FastifyInstance {
@@ -194,6 +197,7 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
   }
 
   registerMetricsRoute(app, metrics, settings.METRICS_TOKEN);
+  registerConsole(app, { settings, modules, ...(options.consoleDir === undefined ? {} : { dir: options.consoleDir }) });
 
   // While draining, every answer closes its connection, so keep-alive clients do not hold the
   // server open after their last in-flight request.

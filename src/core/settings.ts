@@ -139,6 +139,11 @@ export const coreSettingsSchema = z.object({
   LOG_FORMAT: setting.oneOf(['json', 'pretty'], 'json'),
   /** When set, `GET /metrics` asks for `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().optional(),
+  /**
+   * Hours a console sign-in lasts (the sealed cookie's `exp`). 12: one analyst's working day, so
+   * keys are typed once a shift and a cookie left on a shared machine dies overnight.
+   */
+  CONSOLE_SESSION_HOURS: setting.integer(1, 24 * 30, 12),
 });
 
 export type CoreSettings = Omit<z.infer<typeof coreSettingsSchema>, 'PROVIDERS'> & { PROVIDERS: string[] };
