@@ -19,6 +19,7 @@ import { UpstreamClient } from './core/upstream.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { PROVIDERS } from './providers/registry.js';
 import { registerConsole } from './routes/console.js';
+import { registerEnrichRoutes } from './routes/enrich.js';
 
 export interface AppOptions {
   settings: Settings;
@@ -196,6 +197,7 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
     }
   }
 
+  registerEnrichRoutes(app, { settings, modules, keySets, verifiedTokens, log: app.log });
   registerMetricsRoute(app, metrics, settings.METRICS_TOKEN);
   registerConsole(app, { settings, modules, ...(options.consoleDir === undefined ? {} : { dir: options.consoleDir }) });
 
