@@ -1,7 +1,7 @@
 // Builds the web console (console/src, TypeScript + Preact) into dist/console: one hashed script
 // and one hashed stylesheet under assets/, and index.html naming them by relative URL (so the page
 // works under any path prefix). `npm run build` runs it after tsc; tests call buildConsole().
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -35,6 +35,7 @@ export async function buildConsole({ outDir = join(root, 'dist', 'console'), min
   if (script === undefined || style === undefined) throw new Error(`console build: expected a script and a stylesheet, got ${outputs.join(', ')}`);
   const html = readFileSync(join(root, 'console', 'index.html'), 'utf8').replace('%SCRIPT%', `assets/${script}`).replace('%STYLE%', `assets/${style}`);
   writeFileSync(join(outDir, 'index.html'), html);
+  copyFileSync(join(root, 'console', 'favicon.svg'), join(outDir, 'favicon.svg'));
   return { outDir, script: `assets/${script}`, style: `assets/${style}` };
 }
 

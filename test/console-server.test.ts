@@ -86,7 +86,7 @@ describe('the console page', () => {
     assert.match(scripts[0]![1]!, /src="\.\/assets\/app-[A-Z0-9]+\.js"/);
     assert.equal(scripts[0]![2]!.trim(), '', 'no inline script');
     assert.doesNotMatch(html, /\sstyle=|<style|\son[a-z]+=/i, 'no inline style or handler');
-    for (const [, url] of html.matchAll(/(?:src|href)="([^"]+)"/g)) assert.match(url!, /^\.\/assets\//, `${url} is relative`);
+    for (const [, url] of html.matchAll(/(?:src|href)="([^"]+)"/g)) assert.match(url!, /^\.\/(assets\/|favicon\.svg$)/, `${url} is relative`);
   });
 
   test('assets: right content types, cached for a year (hashed names), gzip when asked, 304 on a matching ETag', async () => {

@@ -39,7 +39,12 @@ export function emptyResults(observables: ObservableRef[], providers: ProviderIn
 
 /** The results with one stream line applied (a new object: Preact re-renders what changed). */
 export function applyLine(results: Results, line: StreamLine): Results {
-  if ('done' in line) return { ...results, done: true, withheld: line.withheld ?? results.withheld };
+  if ('done' in line) {
+    // What the text inspection withheld (never sent) and what the relay withheld from the request.
+    const known = new Set(results.withheld.map(observableKey));
+    const withheld = [...results.withheld, ...(line.withheld ?? []).filter((item) => !known.has(observableKey(item)))];
+    return { ...results, done: true, withheld };
+  }
   const key = observableKey(line.observable);
   let found = false;
   const rows = results.rows.map((row) => {

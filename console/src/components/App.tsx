@@ -74,6 +74,7 @@ export function App() {
   const [status, setStatus] = useState('');
   const inspectTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const inspected = useRef<Promise<unknown> | undefined>(undefined);
+  const inspectedText = useRef<string | undefined>(undefined);
   const lookupAbort = useRef<AbortController | undefined>(undefined);
 
   const refreshSession = useCallback(async () => {
@@ -107,10 +108,10 @@ export function App() {
       inspected.current = undefined;
       return;
     }
+    // Removed chips stay removed while the text is edited around them.
     const work = inspect(value).then(
       (data) => {
         setExtracted(data);
-        setRemoved(new Set());
         return data;
       },
       (error) => {
@@ -119,6 +120,7 @@ export function App() {
       },
     );
     inspected.current = work;
+    inspectedText.current = value;
   }, []);
 
   const onText = (value: string) => {
@@ -185,7 +187,7 @@ export function App() {
     clearTimeout(inspectTimer.current);
     let found = extracted;
     if (text.trim() !== '') {
-      runInspect(text);
+      if (inspectedText.current !== text) runInspect(text);
       found = (await inspected.current) as typeof extracted;
     }
     if (found === undefined) return;
@@ -292,7 +294,9 @@ export function App() {
         <section class="panel" aria-labelledby="lookup-title">
           <h2 id="lookup-title">Look up</h2>
           {session !== undefined && !session.signed_in ? (
-            <p class="muted">Not signed in: only providers that need no key will answer.</p>
+            <p class="muted" id="lookup-needs-session">
+              Sign in to look up: every lookup uses your keys. The observables found in the text are shown already.
+            </p>
           ) : null}
           <form onSubmit={onLookup}>
             <label for="lookup-text">Paste anything: a list, an e-mail, a ticket, a report (defanged indicators are fine)</label>
@@ -304,7 +308,7 @@ export function App() {
                 onRemove={(observable) => setRemoved(new Set([...removed, observableKey(observable)]))}
               />
             ) : null}
-            <button type="submit" class="primary" disabled={running || text.trim() === ''}>
+            <button type="submit" class="primary" disabled={running || text.trim() === '' || session?.signed_in !== true}>
               {running ? 'Looking up…' : `Look up${extracted === undefined ? '' : ` ${visible.length}`}`}
             </button>
           </form>

@@ -63,7 +63,7 @@ export function RelationGraph({ center, relations, onPivot }: { center: Observab
               key={key}
               class="node"
               role="button"
-              tabIndex={0}
+              tabindex={0}
               data-value={node.observable.value}
               aria-label={`Look up ${node.observable.type} ${node.observable.value}`}
               onClick={() => onPivot(node.observable)}
