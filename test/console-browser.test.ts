@@ -7,28 +7,18 @@
 // are written to a folder this test prints.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { CONSOLE_COOKIE, sealSession } from '../src/routes/console-session.js';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, chromiumPresent } from './helpers/chromium.js';
 import { startConsoleRelay, type ConsoleRelay } from './helpers/console-relay.js';
 import { TEST_SECRET } from './helpers/tokens.js';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const inCi = ['true', '1'].includes((process.env.CI ?? '').toLowerCase());
-const skip = !existsSync(CHROMIUM_PATH) && !inCi ? `chromium is not installed at ${CHROMIUM_PATH} (apt-get install -y chromium); the browser tests are skipped outside CI` : false;
+const skip = !chromiumPresent() && !inCi ? `chromium is not installed at ${CHROMIUM_PATH} (apt-get install -y chromium); the browser tests are skipped outside CI` : false;
 if (skip !== false) console.warn(`console-browser: ${skip}`);
 
 const HEADER = { 'x-requested-by': 'ctr-relay-console' };
