@@ -2,80 +2,11 @@
 // so the console works under whatever path prefix an ingress serves the relay at; every request
 // carries the console's header, without which the relay refuses the session cookie.
 
+import type { ConsensusVerdict, CredentialField, ErrorDocument, KeyCheck, ObservableRef, ProviderInfo, ProviderResult, SessionState, StreamLine, WithheldObservable } from './types.js';
+
+export type { ConsensusVerdict, ErrorDocument, KeyCheck, ObservableRef, ProviderInfo, ProviderResult, SessionState, StreamLine, WithheldObservable };
+
 export const CONSOLE_HEADERS = { 'X-Requested-By': 'ctr-relay-console' } as const;
-
-export interface ObservableRef {
-  type: string;
-  value: string;
-}
-
-export interface WithheldObservable extends ObservableRef {
-  reason: string;
-}
-
-export interface CredentialField {
-  name: string;
-  secret: boolean;
-}
-
-export interface ProviderInfo {
-  id: string;
-  name: string;
-  types: string[];
-  credentials: CredentialField[];
-}
-
-export interface ErrorDocument {
-  type?: string;
-  code: string;
-  message: string;
-}
-
-export interface ConsensusVerdict {
-  disposition: number;
-  disposition_name: string;
-  malicious: number;
-  suspicious: number;
-  clean: number;
-  unknown: number;
-  answered: number;
-}
-
-export interface CtimDocs {
-  count: number;
-  docs: Record<string, unknown>[];
-}
-
-export interface ProviderResult {
-  id: string;
-  name: string;
-  status: 'ok' | 'error' | 'skipped';
-  verdict?: { disposition: number; disposition_name: string };
-  counts?: Record<string, number>;
-  titles?: string[];
-  first_seen?: string;
-  last_seen?: string;
-  links?: { title: string; url: string }[];
-  ctim?: Partial<Record<'verdicts' | 'judgements' | 'indicators' | 'sightings' | 'relationships', CtimDocs>>;
-  error?: { code: string; message: string };
-  reason?: string;
-}
-
-export interface SessionState {
-  signed_in: boolean;
-  can_sign_in: boolean;
-  reason?: string;
-  expired?: boolean;
-  expires_at?: string;
-  providers: string[];
-}
-
-export interface KeyCheck {
-  id: string;
-  name: string;
-  status: 'ok' | 'rejected' | 'unverified';
-  error?: { code: string; message: string };
-}
 
 /** Raised for an answer carrying the contract's `errors`. */
 export class ApiError extends Error {
@@ -145,11 +76,6 @@ export async function signOut(): Promise<void> {
 export async function inspect(text: string): Promise<{ observables: ObservableRef[]; withheld: WithheldObservable[] }> {
   return dataOrThrow(await call('../enrich/inspect', { method: 'POST', body: JSON.stringify({ text }) }));
 }
-
-export type StreamLine =
-  | { observable: ObservableRef; provider: ProviderResult }
-  | { observable: ObservableRef; verdict: ConsensusVerdict }
-  | { done: true; withheld?: WithheldObservable[] };
 
 /**
  * POST /enrich/observables as NDJSON: `onLine` is called for every line as it arrives. An answer

@@ -1,7 +1,7 @@
 // The lookup's answer as it fills in from the stream, and what the table derives from it
 // (agreement text, sorting, filtering, the summary line, the relations of the graph, exports).
 // Pure functions: no DOM here.
-import type { ConsensusVerdict, ObservableRef, ProviderInfo, ProviderResult, StreamLine, WithheldObservable } from './api.js';
+import type { ConsensusVerdict, ObservableRef, ProviderInfo, ProviderResult, StreamLine, WithheldObservable } from './types.js';
 
 export interface ResultRow {
   key: string;

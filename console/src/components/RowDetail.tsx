@@ -117,7 +117,12 @@ export function formatTime(iso: string | undefined): string {
 }
 
 export function RowDetail({ row, onPivot }: { row: ResultRow; onPivot: (observable: ObservableRef) => void }) {
-  const answered = row.providers;
+  // In mount order (the chips' order), not the order the answers happened to arrive in.
+  const rank = (id: string) => {
+    const index = row.expected.findIndex((provider) => provider.id === id);
+    return index < 0 ? Number.MAX_SAFE_INTEGER : index;
+  };
+  const answered = [...row.providers].sort((a, b) => rank(a.id) - rank(b.id));
   return (
     <div class="detail">
       {answered.map((provider) => {
