@@ -17,6 +17,8 @@ import { startRelay, type RunningRelay } from './helpers/relay.js';
 import { TEST_SECRET } from './helpers/tokens.js';
 
 const GOOD_KEY = 'good-keyed-key-3f9a1c';
+/** The fake answers 503 for this key: the provider cannot say whether it is good. */
+const FLAKY_KEY = 'flaky-keyed-key-88b2';
 const HEADER = { 'x-requested-by': 'ctr-relay-console' };
 const providers = [keyedProvider, echoProvider];
 
@@ -28,6 +30,7 @@ before(async () => {
   await buildConsole({ outDir: consoleDir });
   upstream = await startFakeUpstream((request) => {
     const key = new URL(request.url, 'http://x').searchParams.get('key');
+    if (key === FLAKY_KEY) return { status: 503, body: { error: 'down for maintenance' } };
     return key === GOOD_KEY ? { status: 200, body: {} } : { status: 401, body: { error: 'bad key' } };
   });
 });
@@ -205,6 +208,16 @@ describe('the console session', () => {
     assert.equal(body.data.providers.find((check: any) => check.id === 'echo').status, 'ok');
   });
 
+  test('a provider that cannot be asked: the key is kept, reported as not checked', async () => {
+    const response = await signIn(relay, { keyed: { key: FLAKY_KEY } });
+    const body = (await response.json()) as any;
+    assert.equal(body.data.signed_in, true);
+    assert.match(response.headers.get('set-cookie') ?? '', /HttpOnly/);
+    const [check] = body.data.providers;
+    assert.equal(check.status, 'unverified');
+    assert.equal(check.error.code, 'service unavailable');
+  });
+
   test('incomplete or unknown keys are an invalid argument naming what is wrong', async () => {
     const unknown = (await (await signIn(relay, { nope: { key: 'x' } })).json()) as any;
     assert.equal(unknown.errors[0].code, 'invalid argument');
@@ -243,7 +256,7 @@ describe('the console session', () => {
 
   test('no key in any log line', () => {
     assert.ok(logLines.length > 0);
-    const leaked = logLines.filter((line) => line.includes(GOOD_KEY) || line.includes('echo-key-77') || line.includes('wrong-key-123'));
+    const leaked = logLines.filter((line) => [GOOD_KEY, FLAKY_KEY, 'echo-key-77', 'wrong-key-123'].some((key) => line.includes(key)));
     assert.deepEqual(leaked, []);
   });
 });

@@ -190,9 +190,11 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
   const dir = options.dir ?? defaultConsoleDir();
   const files = loadConsoleFiles(dir);
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (isConsolePath(request.url)) for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
-    return payload;
+  // A callback hook, not an async one: every relay answer passes through it, and only console
+  // answers are touched.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (isConsolePath(request.url)) reply.headers(SECURITY_HEADERS);
+    done(null, payload);
   });
 
   const notBuilt = (): RelayError => new RelayError('not found', 'The console has not been built on this relay: run npm run build.', { httpStatus: 404 });
