@@ -188,6 +188,11 @@ export const coreSettingsSchema = z.object({
    * (RFC 6761), `local` (mDNS), `internal` (ICANN's private-use TLD), `lan`, `home.arpa` (RFC 8375).
    */
   INTERNAL_DOMAINS: setting.list(['localhost', 'local', 'internal', 'lan', 'home.arpa']),
+  /**
+   * Hours a console sign-in lasts (the sealed cookie's `exp`). 12: one analyst's working day, so
+   * keys are typed once a shift and a cookie left on a shared machine dies overnight.
+   */
+  CONSOLE_SESSION_HOURS: setting.integer(1, 24 * 30, 12),
 });
 
 export type CoreSettings = Omit<z.infer<typeof coreSettingsSchema>, 'PROVIDERS'> & { PROVIDERS: string[] };

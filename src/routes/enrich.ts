@@ -18,6 +18,7 @@ import { parseEntitiesLimit, type Settings } from '../core/settings.js';
 import { OBSERVABLE_TYPES } from '../core/validators.js';
 import { createEnricher, type Enricher } from '../enrich/enricher.js';
 import type { EnrichEvent } from '../enrich/types.js';
+import { consoleSessionCredentials } from './console-session.js';
 import { enrichRouteSchemas } from './enrich-openapi.js';
 
 export const ENRICH_PREFIX = '/enrich';
@@ -72,6 +73,12 @@ export function accessFromPayload(payload: JWTPayload, modules: readonly Mounted
  */
 export async function enrichCredentials(request: FastifyRequest, dependencies: EnrichRouteDependencies): Promise<EnrichAccess> {
   const { settings, keySets, verifiedTokens, modules } = dependencies;
+  // The console's session (src/routes/console-session.ts), when the request carries no token:
+  // refused without the console's X-Requested-By header, expired or unreadable.
+  if (request.headers.authorization === undefined) {
+    const session = await consoleSessionCredentials(request, settings);
+    if (session !== undefined) return accessFromPayload(session, modules, settings);
+  }
   const payload = await verifyToken(request.headers.authorization, [enrichAudience(request, settings)], settings, keySets, verifiedTokens);
   return accessFromPayload(payload, modules, settings);
 }
