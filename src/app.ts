@@ -18,6 +18,7 @@ import type { Settings } from './core/settings.js';
 import { UpstreamClient } from './core/upstream.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { PROVIDERS } from './providers/registry.js';
+import { registerEnrichRoutes } from './routes/enrich.js';
 
 export interface AppOptions {
   settings: Settings;
@@ -193,6 +194,7 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
     }
   }
 
+  registerEnrichRoutes(app, { settings, modules, keySets, verifiedTokens, log: app.log });
   registerMetricsRoute(app, metrics, settings.METRICS_TOKEN);
 
   // While draining, every answer closes its connection, so keep-alive clients do not hold the

@@ -10,6 +10,7 @@ import { type KeySets, type VerifiedTokens, verifyToken } from './auth.js';
 import type { ProviderMemo } from './memo.js';
 import type { RelayMetrics } from './metrics.js';
 import { parseJsonBody, parseObservables, type Observable } from './observables.js';
+import { createPrivacyGuard, type PrivacyGuard } from './privacy-guard.js';
 import type { Provider, ProviderContext, ReferLink } from './provider.js';
 import { parseEntitiesLimit, type Settings } from './settings.js';
 import type { CallStats, UpstreamClient } from './upstream.js';
@@ -199,11 +200,14 @@ function requestOutcome(answer: Answer): string {
 
 export class ModuleRelay {
   private readonly accessByPayload = new WeakMap<JWTPayload, LookupAccess>();
+  private readonly privacyGuard: PrivacyGuard;
 
   constructor(
     private readonly module: MountedModule,
     private readonly deps: RelayDependencies,
-  ) {}
+  ) {
+    this.privacyGuard = createPrivacyGuard(deps.settings);
+  }
 
   get provider(): Provider {
     return this.module.provider;
@@ -240,7 +244,10 @@ export class ModuleRelay {
     const { provider } = this.module;
     const { settings } = this.deps;
     const access = await this.access(request, prefix, endpointNeedsCredentials(provider, endpoint));
-    const observables = endpoint === 'health' ? [] : parseObservables(parseJsonBody(request.body), provider.supportedTypes, settings.MAX_OBSERVABLES);
+    const parsed = endpoint === 'health' ? [] : parseObservables(parseJsonBody(request.body), provider.supportedTypes, settings.MAX_OBSERVABLES);
+    // Private and internal observables are dropped like unsupported ones: no call, no error.
+    const { kept: observables, withheld } = this.privacyGuard.partition(parsed);
+    if (withheld.length > 0) request.log.debug({ module: provider.id, endpoint, withheld: withheld.length }, 'private or internal observables withheld');
     summary.observables = observables.length;
     return lookup(this.module, endpoint, observables, { ...access, settings, log: request.log, stats: summary, whenGone: whenClientGone(reply) });
   }

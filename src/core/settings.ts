@@ -139,6 +139,18 @@ export const coreSettingsSchema = z.object({
   LOG_FORMAT: setting.oneOf(['json', 'pretty'], 'json'),
   /** When set, `GET /metrics` asks for `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().optional(),
+  /**
+   * `withhold` (default) keeps private and internal observables from every provider (see
+   * privacy-guard.ts): an analyst pasting a log must not leak the organisation's own addresses to
+   * five outside vendors by accident. `send` turns the guard off, for a relay that looks up lab data.
+   */
+  PRIVATE_OBSERVABLES: setting.oneOf(['withhold', 'send'], 'withhold'),
+  /**
+   * Domain suffixes that name the organisation's own hosts, withheld like private addresses. The
+   * default is what home and office networks use without registering anything: `localhost`
+   * (RFC 6761), `local` (mDNS), `internal` (ICANN's private-use TLD), `lan`, `home.arpa` (RFC 8375).
+   */
+  INTERNAL_DOMAINS: setting.list(['localhost', 'local', 'internal', 'lan', 'home.arpa']),
 });
 
 export type CoreSettings = Omit<z.infer<typeof coreSettingsSchema>, 'PROVIDERS'> & { PROVIDERS: string[] };
