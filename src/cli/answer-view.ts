@@ -50,8 +50,8 @@ export interface AnswerView {
 
 /** The NDJSON stream's lines (enrich-api.md): a provider's result, an observable's verdict, the end. */
 export type EventView =
-  | { observable: { type: string; value: string }; provider: ProviderResultView }
-  | { observable: { type: string; value: string }; verdict: ConsensusView }
+  | { observable: { type: ObservableType; value: string }; provider: ProviderResultView }
+  | { observable: { type: ObservableType; value: string }; verdict: ConsensusView }
   | { done: true; withheld: readonly WithheldView[] };
 
 /** Whether a provider that answered knows anything about the observable (a verdict other than Unknown, or any entity). */

@@ -7,8 +7,19 @@ import { mountModules } from '../app.js';
 import { openGateResources, type GateResources } from '../core/cached-http.js';
 import type { Provider } from '../core/provider.js';
 import type { MountedModule } from '../core/relay.js';
-import type { Settings } from '../core/settings.js';
+import { SettingsError, loadSettings, type Settings } from '../core/settings.js';
 import { credentialsFromEnv } from './credentials.js';
+import { UsageError } from './usage-error.js';
+
+/** The settings from the environment (and .env), `--providers` over PROVIDERS; a bad one is a usage mistake. */
+export function settingsFor(providers: string | undefined, all: readonly Provider[], env: NodeJS.ProcessEnv = process.env): Settings {
+  try {
+    return loadSettings({ ...env, ...(providers === undefined ? {} : { PROVIDERS: providers }) }, all);
+  } catch (error) {
+    if (error instanceof SettingsError) throw new UsageError(error.message);
+    throw error;
+  }
+}
 
 export interface InProcess {
   settings: Settings;

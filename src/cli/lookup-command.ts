@@ -2,13 +2,12 @@
 // through the same upstream gate as the server (cache, single-flight, rate limits, cool-downs;
 // shared with the server through Redis when REDIS_URL is set).
 import type { Observable } from '../core/observables.js';
-import { SettingsError, loadSettings, type Settings } from '../core/settings.js';
 import { OBSERVABLE_TYPES } from '../core/validators.js';
 import { PROVIDERS } from '../providers/registry.js';
 import { exitStatusOf, type AnswerView, type ObservableResultView, type WithheldView } from './answer-view.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { openEnrichment } from './enrichment-core.js';
-import { openInProcess } from './in-process.js';
+import { openInProcess, settingsFor } from './in-process.js';
 import { FORMATS, doneLine, providerLine, renderCsv, renderJson, verdictLine, type Format } from './lookup-formats.js';
 import { readLookupInput } from './lookup-input.js';
 import { renderLookupTable } from './lookup-table.js';
@@ -17,15 +16,6 @@ import { Progress } from './progress.js';
 import { UsageError } from './usage-error.js';
 
 const CREDENTIAL_VARIABLES = 'XFORCE_KEY and XFORCE_PASSWORD, PULSEDIVE_KEY, OTX_KEY, C1FAPP_KEY';
-
-function settingsFor(providers: string | undefined): Settings {
-  try {
-    return loadSettings({ ...process.env, ...(providers === undefined ? {} : { PROVIDERS: providers }) }, PROVIDERS);
-  } catch (error) {
-    if (error instanceof SettingsError) throw new UsageError(error.message);
-    throw error;
-  }
-}
 
 function formatOf(values: { format?: string | undefined; json?: boolean | undefined }): Format {
   if (values.json === true && values.format !== undefined && values.format !== 'json') throw new UsageError('--json is --format json; give one or the other');
@@ -101,7 +91,7 @@ Examples:
     if (positionals.length === 0 && (values.file ?? []).length === 0) {
       throw new UsageError('lookup needs values, a --file or - (standard input), e.g. ctr-relay lookup 198.51.100.7');
     }
-    const settings = settingsFor(values.providers);
+    const settings = settingsFor(values.providers, PROVIDERS);
     const runtime = await openInProcess(settings, PROVIDERS);
     try {
       const enrichment = openEnrichment(runtime);

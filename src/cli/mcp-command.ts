@@ -1,23 +1,10 @@
 // `ctr-relay mcp`: the Model Context Protocol server on stdio, for AI assistants. Same keys as
 // `lookup` (environment or .env), same gate. Stdout carries the protocol alone; notes and logs go
 // to stderr. Runs until the client closes standard input (or SIGINT/SIGTERM).
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { SettingsError, loadSettings, type Settings } from '../core/settings.js';
 import { PROVIDERS } from '../providers/registry.js';
-import { createMcpServer } from '../mcp/server.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { openEnrichment } from './enrichment-core.js';
-import { openInProcess } from './in-process.js';
-import { UsageError } from './usage-error.js';
-
-function settingsFor(providers: string | undefined): Settings {
-  try {
-    return loadSettings({ ...process.env, ...(providers === undefined ? {} : { PROVIDERS: providers }) }, PROVIDERS);
-  } catch (error) {
-    if (error instanceof SettingsError) throw new UsageError(error.message);
-    throw error;
-  }
-}
+import { openInProcess, settingsFor } from './in-process.js';
 
 export const mcpCommand: Command = {
   name: 'mcp',
@@ -45,7 +32,9 @@ See docs/mcp.md for a client configuration.`,
       console.log(this.help);
       return 0;
     }
-    const settings = settingsFor(values.providers);
+    const settings = settingsFor(values.providers, PROVIDERS);
+    // Loaded here, not at the top: the other commands start without the SDK.
+    const [{ StdioServerTransport }, { createMcpServer }] = await Promise.all([import('@modelcontextprotocol/sdk/server/stdio.js'), import('../mcp/server.js')]);
     const runtime = await openInProcess(settings, PROVIDERS);
     for (const note of runtime.notes) console.error(note);
     const server = createMcpServer({ enrichment: openEnrichment(runtime), log: runtime.log });
