@@ -114,10 +114,10 @@ describe('the lookup table', () => {
   test('the consensus first, then one short line per provider; no links without --links', () => {
     const lines = render(PLAIN).trimEnd().split('\n');
     assert.deepEqual(lines.slice(0, 1), ['198.51.100.7  ip  Malicious  1 malicious, 1 unknown; 2 of 4 providers answered']);
-    assert.match(lines[1] ?? '', /^ {2}Provider One {3}Malicious {5}1 judgement, 2 sightings, 1 indicator · Seen in feed A; Feed: A; Keitaro very long.*…$/);
-    assert.match(lines[2] ?? '', /^ {2}Provider Two {3}nothing known$/);
-    assert.match(lines[3] ?? '', /^ {2}Provider Three {1}error {9}too many requests: Too many requests to Provider Three\.$/);
-    assert.match(lines[4] ?? '', /^ {2}Four {11}skipped {7}no credentials$/);
+    assert.match(lines[1] ?? '', /^ {2}Provider One {4}Malicious {6}1 judgement, 2 sightings, 1 indicator · Seen in feed A; Feed: A; .*…$/);
+    assert.match(lines[2] ?? '', /^ {2}Provider Two {4}nothing known$/);
+    assert.match(lines[3] ?? '', /^ {2}Provider Three {2}error {10}too many requests: Too many requests to Provider Three\.$/);
+    assert.match(lines[4] ?? '', /^ {2}Four {12}skipped {8}no credentials$/);
     assert.equal(lines.length, 5);
     for (const line of lines) assert.ok(line.length <= 100, line);
   });
