@@ -174,6 +174,30 @@ describe('ctr-relay mcp start-up', () => {
     assert.match(result.stderr, /PROVIDERS accepts a comma list of .* \(unknown: nobody\)/);
   });
 
+  test('requests written before standard input closes are still answered', async () => {
+    const { spawnCli } = await import('./helpers/cli.js');
+    const slow = await startFakeUpstream(async (request) => ({ ...(await cybercrimeTrackerScenario.handler(request)), delayMs: 300 }));
+    try {
+      const child = spawnCli(['mcp'], { PROVIDERS: 'cybercrime-tracker', CYBERCRIME_TRACKER_URL: slow.url });
+      let stdout = '';
+      child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      const messages = [
+        { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'pipe', version: '1' } } },
+        { jsonrpc: '2.0', method: 'notifications/initialized' },
+        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'enrich_observables', arguments: { text: '198.51.100.20' } } },
+      ];
+      child.stdin?.end(messages.map((message) => `${JSON.stringify(message)}\n`).join(''));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (status) => resolve(status)));
+      assert.equal(code, 0);
+      const answers = stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { id: number; result: { structuredContent?: EnrichContent } });
+      assert.deepEqual(answers.map((answer) => answer.id), [1, 2]);
+      assert.equal(answers[1]?.result.structuredContent?.data.observables[0]?.providers[0]?.status, 'ok');
+      assert.equal(slow.requests.length, 1);
+    } finally {
+      await slow.close();
+    }
+  });
+
   test('exits 0 when the client closes standard input', async () => {
     const { spawnCli } = await import('./helpers/cli.js');
     const child = spawnCli(['mcp'], { PROVIDERS: 'cybercrime-tracker' });

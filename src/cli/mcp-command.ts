@@ -1,10 +1,31 @@
 // `ctr-relay mcp`: the Model Context Protocol server on stdio, for AI assistants. Same keys as
 // `lookup` (environment or .env), same gate. Stdout carries the protocol alone; notes and logs go
 // to stderr. Runs until the client closes standard input (or SIGINT/SIGTERM).
+import type { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { PROVIDERS } from '../providers/registry.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { openEnrichment } from './enrichment-core.js';
 import { openInProcess, settingsFor } from './in-process.js';
+
+/** Counts the requests read and the responses written; the function resolves once every request has its answer. */
+function trackRequests(transport: StdioServerTransport): () => Promise<void> {
+  let pending = 0;
+  let wake: (() => void) | undefined;
+  const receive = transport.onmessage;
+  transport.onmessage = (message) => {
+    if ('id' in message && 'method' in message) pending += 1;
+    receive?.(message);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message) => {
+    await send(message);
+    if ('id' in message && ('result' in message || 'error' in message)) {
+      pending -= 1;
+      if (pending <= 0) wake?.();
+    }
+  };
+  return () => (pending <= 0 ? Promise.resolve() : new Promise<void>((resolve) => (wake = resolve)));
+}
 
 export const mcpCommand: Command = {
   name: 'mcp',
@@ -50,8 +71,11 @@ See docs/mcp.md for a client configuration.`,
       process.once('SIGTERM', stop);
     });
     await server.connect(transport);
+    const answered = trackRequests(transport);
     console.error(`ctr-relay mcp: serving ${runtime.modules.map((module) => module.provider.id).join(', ')} on stdio`);
     await stopped;
+    // Answer what was asked before standard input closed (`printf … | ctr-relay mcp` closes it at once).
+    await answered();
     await server.close().catch(() => undefined);
     await runtime.close();
     return 0;
