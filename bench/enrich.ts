@@ -4,6 +4,7 @@
 //   - the latency of enriching 1, 10 and 100 observables, cold (CACHE=off), against the slowest
 //     provider's ideal (latency × its call depth × the rounds OBSERVABLE_CONCURRENCY allows);
 //     target 1.3 × ideal + 20 ms;
+//     beside it, the same work through the relay API (every module's observe and refer at once);
 //   - warm-cache throughput (CACHE=on, every answer cached): one observable per request, with
 //     autocannon; no upstream call is expected.
 // Figures are shown, not asserted; every loop is bounded. Flags:
@@ -114,10 +115,10 @@ interface Run {
   problems: string[];
 }
 
-async function enrichOnce(relay: RelayProcess, fakes: FakeProviders, headers: Record<string, string>, observables: Observable[]): Promise<Run> {
+async function enrichOnce(relay: RelayProcess, fakes: FakeProviders, headers: Record<string, string>, observables: Observable[], query = ''): Promise<Run> {
   const before = fakes.calls();
   const started = performance.now();
-  const answer = await relay.post('/enrich/observables', observables, headers);
+  const answer = await relay.post(`/enrich/observables${query}`, observables, headers);
   const ms = answer.receivedAt - started;
   const problems = new Set<string>();
   if (Array.isArray(answer.json?.errors)) for (const error of answer.json.errors) problems.add(error.code);
@@ -127,26 +128,67 @@ async function enrichOnce(relay: RelayProcess, fakes: FakeProviders, headers: Re
   return { ms, upstreamCalls: fakes.calls() - before, problems: [...problems] };
 }
 
+/**
+ * The same work through the relay API: every provider's observe and refer for the observables it
+ * supports, all requests at once, as a client fanning out by itself would. Under the same load as
+ * the enrichment beside it, so the difference is what the enrichment adds.
+ */
+async function relayApiOnce(relay: RelayProcess, headersById: Map<string, Record<string, string>>, observables: Observable[]): Promise<number> {
+  const started = performance.now();
+  const finished = await Promise.all(
+    [...PROVIDER_TYPES.entries()].flatMap(([id, types]) => {
+      const mine = observables.filter((observable) => types.includes(observable.type));
+      if (mine.length === 0) return [];
+      const headers = headersById.get(id) ?? { 'content-type': 'application/json' };
+      return ['observe', 'refer'].map(async (endpoint) => (await relay.post(`/${id}/${endpoint}/observables`, mine, headers)).receivedAt);
+    }),
+  );
+  return Math.max(...finished) - started;
+}
+
+async function moduleHeaders(): Promise<Map<string, Record<string, string>>> {
+  const headers = new Map<string, Record<string, string>>();
+  for (const scenario of SCENARIOS) {
+    const each: Record<string, string> = { 'content-type': 'application/json' };
+    if (scenario.credentials !== null) each.authorization = `Bearer ${await hs256Token(scenario.credentials)}`;
+    headers.set(scenario.providerId, each);
+  }
+  return headers;
+}
+
 async function latencyTable(relay: RelayProcess, fakes: FakeProviders, headers: Record<string, string>): Promise<void> {
   console.log(
     `Enrichment latency, cold (CACHE=off), all ${SCENARIOS.length} providers, fake latency ${latencyMs} ms, OBSERVABLE_CONCURRENCY=${observableConcurrency}; ` +
       `median of ${latencyRuns}; target 1.3 × ideal + 20 ms`,
   );
+  const headersById = await moduleHeaders();
   // Warm-up: connections to the fakes and the JIT.
-  for (let run = 0; run < 3; run += 1) await enrichOnce(relay, fakes, headers, observablesOf(50, 10_000 + run * 50));
+  for (let run = 0; run < 3; run += 1) {
+    await enrichOnce(relay, fakes, headers, observablesOf(50, 10_000 + run * 50));
+    await relayApiOnce(relay, headersById, observablesOf(50, 20_000 + run * 50));
+  }
   const rows: (string | number)[][] = [];
   for (const size of SIZES) {
     const rounds = Math.ceil(size / observableConcurrency);
     const ideal = latencyMs * slowestDepth * rounds;
     const target = 1.3 * ideal + 20;
     const runs: Run[] = [];
-    for (let run = 0; run < latencyRuns; run += 1) runs.push(await enrichOnce(relay, fakes, headers, observablesOf(size, run * size)));
+    const lean: Run[] = [];
+    const direct: number[] = [];
+    // Alternating, so the VM's drift hits all three alike; distinct observables every time (CACHE=off anyway).
+    for (let run = 0; run < latencyRuns; run += 1) {
+      runs.push(await enrichOnce(relay, fakes, headers, observablesOf(size, 3 * run * size)));
+      lean.push(await enrichOnce(relay, fakes, headers, observablesOf(size, (3 * run + 1) * size), '?ctim=false'));
+      direct.push(await relayApiOnce(relay, headersById, observablesOf(size, (3 * run + 2) * size)));
+    }
     const ms = median(runs.map((run) => run.ms));
-    const problems = [...new Set(runs.flatMap((run) => run.problems))];
+    const leanMs = median(lean.map((run) => run.ms));
+    const directMs = median(direct);
+    const problems = [...new Set([...runs, ...lean].flatMap((run) => run.problems))];
     const result = problems.length > 0 ? `problems: ${problems.slice(0, 3).join('; ')}` : ms <= target ? 'pass' : 'FAIL';
-    rows.push([size, slowestDepth, ideal, round(target), round(ms), runs[0]!.upstreamCalls, result]);
+    rows.push([size, slowestDepth, ideal, round(target), round(ms), round(leanMs), round(directMs), runs[0]!.upstreamCalls, result]);
   }
-  table(['observables', 'slowest call depth', 'ideal ms', 'target ms', 'observed ms', 'upstream calls', 'result'], rows);
+  table(['observables', 'slowest call depth', 'ideal ms', 'target ms', 'observed ms', 'with ctim=false', 'relay API, same work', 'upstream calls', 'result'], rows);
 }
 
 async function warmThroughput(relay: RelayProcess, fakes: FakeProviders, headers: Record<string, string>): Promise<void> {

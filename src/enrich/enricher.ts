@@ -112,21 +112,22 @@ export function createEnricher(dependencies: EnricherDependencies): Enricher {
       return whenAborted(request.signal, abort);
     };
 
-    const stats: CallStats = { upstreamCalls: 0, cacheHits: 0 };
-    // Per provider: one options object for the whole request (its credential, its budget), and a
-    // bound on how many observables run at once, as the relay bounds one module request.
+    // What every lookup() of this request shares: its stats, its deadline and caller, and (with the
+    // bounded-work issue) its request budget, which belongs here, made once per request.
+    const shared: Omit<LookupOptions, 'credentials'> = {
+      settings,
+      entitiesLimit: options.entitiesLimit ?? settings.CTR_ENTITIES_LIMIT,
+      log,
+      stats: { upstreamCalls: 0, cacheHits: 0 } satisfies CallStats,
+      whenGone,
+    };
+    // Per provider: one options object for the whole request (its credential), and a bound on how
+    // many observables run at once, as the relay bounds one module request.
     const perModule = new Map<MountedModule, { options: LookupOptions; runner: BoundedRunner }>();
     for (const module of selected) {
       const count = kept.filter((observable) => module.provider.supportedTypes.includes(observable.type)).length;
       perModule.set(module, {
-        options: {
-          settings,
-          credentials: options.credentials[module.provider.id],
-          entitiesLimit: options.entitiesLimit ?? settings.CTR_ENTITIES_LIMIT,
-          log,
-          stats,
-          whenGone,
-        },
+        options: { ...shared, credentials: options.credentials[module.provider.id] },
         runner: boundedRunner(count, settings.OBSERVABLE_CONCURRENCY),
       });
     }

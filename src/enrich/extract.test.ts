@@ -96,3 +96,23 @@ describe('extractObservables', () => {
     assert.deepEqual(extractObservables('Nothing to see here.', guard), { observables: [], withheld: [] });
   });
 });
+
+describe('extractObservables on hostile input (texts reach BODY_LIMIT_BYTES)', () => {
+  const size = 512 * 1024;
+  const cases: [string, string][] = [
+    ['a long run of spaces before a bracket', `${' '.repeat(size)}x[.]`],
+    ['a long run of spaces not followed by one', `${' '.repeat(size)}x`],
+    ['a long run of dots inside a word', `${'.'.repeat(size)}a`],
+    ['an url ending in many brackets', `http://a.example.com/${')'.repeat(size)}`],
+    ['an url with many opening brackets', `http://a.example.com/${'('.repeat(size)}`],
+    ['one long word of hex', 'a'.repeat(size)],
+    ['one long word of colons', `${':'.repeat(size)}1`],
+    ['many short defanged tokens', 'a[.]b '.repeat(size / 6)],
+  ];
+  for (const [name, text] of cases) {
+    test(name, { timeout: 20_000 }, () => {
+      const inspection = extractObservables(text, guard);
+      assert.ok(Array.isArray(inspection.observables));
+    });
+  }
+});

@@ -17,15 +17,17 @@ import type { Inspection } from './types.js';
 
 // Defanged forms, all case-insensitive. Brackets may be [], () or {}; spaces inside and around the
 // bracket are dropped (`alice [at] example [dot] com`).
+// Every quantifier is bounded ({0,3}): texts reach 1 MiB, and an unbounded `\s*` before a bracket
+// would be scanned again from every space of a long run (quadratic).
 const REFANGS: readonly [RegExp, string][] = [
   [/\bh(?:xx|\*\*|\[tt\]|\[xx\]|tt)p(s?)\b/gi, 'http$1'],
   [/\bf(?:x|\[t\])p(s?)\b/gi, 'ftp$1'],
-  [/[[({]\s*:\s*\/\s*\/\s*[\])}]/g, '://'],
-  [/[[({]\s*:\s*[\])}]\s*\/\//g, '://'],
-  [/[[({]\s*:\s*[\])}]/g, ':'],
-  [/\s*[[({]\s*(?:\.|dot)\s*[\])}]\s*/gi, '.'],
-  [/\s*[[({]\s*(?:@|at)\s*[\])}]\s*/gi, '@'],
-  [/[[({]\s*\/\s*[\])}]/g, '/'],
+  [/[[({] {0,3}: {0,3}\/ {0,3}\/ {0,3}[\])}]/g, '://'],
+  [/[[({] {0,3}: {0,3}[\])}] {0,3}\/\//g, '://'],
+  [/[[({] {0,3}: {0,3}[\])}]/g, ':'],
+  [/[ \t]{0,3}[[({] {0,3}(?:\.|dot) {0,3}[\])}][ \t]{0,3}/gi, '.'],
+  [/[ \t]{0,3}[[({] {0,3}(?:@|at) {0,3}[\])}][ \t]{0,3}/gi, '@'],
+  [/[[({] {0,3}\/ {0,3}[\])}]/g, '/'],
   // `example\.com`, as in regular expressions and some exports.
   [/\\\./g, '.'],
 ];
@@ -40,22 +42,45 @@ export function refang(text: string): string {
 const URL_PATTERN = /\b(?:https?|ftps?|sftp|wss?):\/\/[^\s<>"'`]+/gi;
 // Where words end: spaces, quotes, brackets (an url's IPv6 literal is already masked) and separators.
 const WORD_SEPARATORS = /[\s<>"'`()[\]{},;|]+/;
-const TRAILING = /[.,;:!?*]+$/;
-const LEADING = /^[.,;:!?*]+/;
+const SENTENCE_PUNCTUATION = '.,;:!?*';
 const HASH_TYPES: Record<number, ObservableType> = { 32: 'md5', 40: 'sha1', 64: 'sha256' };
+
+/** `text` without the given characters at its start and end (a loop: `[…]+$` backtracks quadratically). */
+function trimCharacters(text: string, characters: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && characters.includes(text.charAt(start))) start += 1;
+  while (end > start && characters.includes(text.charAt(end - 1))) end -= 1;
+  return text.slice(start, end);
+}
+
+function trimEnd(text: string, characters: string): string {
+  let end = text.length;
+  while (end > 0 && characters.includes(text.charAt(end - 1))) end -= 1;
+  return text.slice(0, end);
+}
+
+const count = (text: string, character: string): number => text.split(character).length - 1;
 
 /** An url as written, less the punctuation of the sentence around it and unbalanced closing brackets. */
 function trimUrl(raw: string): string {
-  let url = raw.replace(/[.,;:!?'"]+$/, '');
+  let url = trimEnd(raw, `.,;:!?'"`);
   for (const [open, close] of [
     ['(', ')'],
     ['[', ']'],
     ['{', '}'],
   ] as const) {
-    while (url.endsWith(close) && url.split(close).length > url.split(open).length) url = url.slice(0, -1).replace(/[.,;:!?]+$/, '');
+    let unbalanced = count(url, close) - count(url, open);
+    while (unbalanced > 0 && url.endsWith(close)) {
+      url = trimEnd(url.slice(0, -1), '.,;:!?');
+      unbalanced -= 1;
+    }
   }
   return url;
 }
+
+// Longer than any valid url (validators.ts): masked without being trimmed or checked.
+const MAX_URL_CANDIDATE = 8192;
 
 interface Found {
   index: number;
@@ -75,9 +100,9 @@ export function extractObservables(text: string, guard: PrivacyGuard): Inspectio
   let masked = '';
   let last = 0;
   for (const match of refanged.matchAll(URL_PATTERN)) {
-    const url = trimUrl(match[0]);
+    const url = match[0].length > MAX_URL_CANDIDATE ? match[0] : trimUrl(match[0]);
     const index = match.index;
-    if (isValidObservable('url', url)) found.push({ index, observable: { type: 'url', value: url } });
+    if (url.length <= MAX_URL_CANDIDATE && isValidObservable('url', url)) found.push({ index, observable: { type: 'url', value: url } });
     masked += refanged.slice(last, index) + ' '.repeat(url.length);
     last = index + url.length;
   }
@@ -116,14 +141,14 @@ export function extractObservables(text: string, guard: PrivacyGuard): Inspectio
     offset += part.length;
     if (part === '' || WORD_SEPARATORS.test(part)) continue;
     // `::1` and `2001:db8::` start or end with colons that are part of the address.
-    const bare = part.replace(/^[.,;!?*]+/, '').replace(/[.,;!?*]+$/, '');
-    const word = bare.includes('::') && isIPv6(bare) ? bare : part.replace(LEADING, '').replace(TRAILING, '');
+    const bare = trimCharacters(part, '.,;!?*');
+    const word = bare.includes('::') && isIPv6(bare) ? bare : trimCharacters(part, SENTENCE_PUNCTUATION);
     if (word === '') continue;
     let observable = classify(word);
     // `ip=198.51.100.7`, `host:evil.example.com`, `C:\\Users\\…`: a label glued to a value.
     if (observable === undefined && /[=\\]/.test(word)) {
       for (const piece of word.split(/[=\\]+/)) {
-        const candidate = classify(piece.replace(LEADING, '').replace(TRAILING, ''));
+        const candidate = classify(trimCharacters(piece, SENTENCE_PUNCTUATION));
         if (candidate !== undefined) found.push({ index, observable: candidate });
       }
       continue;
