@@ -214,7 +214,9 @@ describe('ctr-relay lookup with every provider', () => {
     const result = await runCli(['lookup', '198.51.100.7', 'example.com'], env);
     assert.ok([0, 3, 4].includes(result.status ?? -1), result.stderr);
     assert.match(result.stderr, /skipped C1fApp: set C1FAPP_KEY/);
-    const observables = result.stdout.trimEnd().split('\n\n');
+    const blocks = result.stdout.trimEnd().split('\n\n');
+    assert.match(blocks.at(-1) ?? '', /^\d+ refer links? not shown: add --links$/);
+    const observables = blocks.slice(0, -1);
     assert.equal(observables.length, 2);
     for (const block of observables) {
       const [head, ...providerLines] = block.split('\n');

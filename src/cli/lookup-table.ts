@@ -107,5 +107,7 @@ export function renderLookupTable(answer: AnswerView, options: TableOptions): st
     renderObservable(observable, options, lines);
   }
   if (answer.observables.length === 0) lines.push(options.palette.dim('nothing was looked up'));
+  const hidden = options.links ? 0 : answer.observables.reduce((total, observable) => total + observable.providers.filter(knowsSomething).reduce((sum, provider) => sum + (provider.links?.length ?? 0), 0), 0);
+  if (hidden > 0) lines.push('', options.palette.dim(`${hidden} refer link${hidden === 1 ? '' : 's'} not shown: add --links`));
   return `${lines.join('\n')}\n`;
 }
