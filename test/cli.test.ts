@@ -147,7 +147,11 @@ describe('the lookup table', () => {
     assert.equal(exitStatusOf(withVerdict(3)), 3);
     assert.equal(exitStatusOf(withVerdict(1)), 0);
     assert.equal(exitStatusOf(withVerdict(5)), 0);
-    assert.equal(exitStatusOf(withVerdict(5, 0)), 1);
+    assert.equal(exitStatusOf(withVerdict(5, 0)), 1, 'no provider of a type: nothing looked up');
+    const unsupportedBeside = withVerdict(1);
+    assert.equal(exitStatusOf({ ...unsupportedBeside, observables: [...unsupportedBeside.observables, { ...withVerdict(5, 0).observables[0]!, value: 'a@b.example' }] }), 0, 'an observable no provider supports fails nothing');
+    const failedBeside = { ...answer.observables[0]!, verdict: { ...answer.observables[0]!.verdict, disposition: 5 }, providers: [answer.observables[0]!.providers[2]!] };
+    assert.equal(exitStatusOf({ observables: [...unsupportedBeside.observables, failedBeside], withheld: [] }), 1, 'one whose providers all failed fails');
     assert.equal(exitStatusOf({ observables: [], withheld: [] }), 1);
   });
 });

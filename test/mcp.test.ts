@@ -143,6 +143,8 @@ describe('ctr-relay mcp over stdio', () => {
     const made = pulsedive.requests.slice(before).map((request) => request.url);
     assert.ok(!made.some((url) => url.includes('get=links')), `no observe call: ${made.join(', ')}`);
     assert.match(textOf(result), /^pivot\.example\.org \(domain\): \d+ link\(s\)$/m);
+    const invalid = (await client.callTool({ name: 'pivot_links', arguments: { observables: [{ type: 'ip', value: '999.1.1.1' }] } })) as CallToolResult;
+    assert.deepEqual((invalid.structuredContent as { data: { observables: unknown[] } }).data.observables, [], 'an invalid value gets no links');
   });
 
   test('mistakes are tool errors with a message, never a stack', async () => {

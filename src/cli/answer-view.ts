@@ -66,14 +66,16 @@ export const DISPOSITION_SEVERITY: Record<number, number> = { 2: 4, 3: 3, 1: 2, 
 
 /**
  * The exit status of `lookup` (documented in docs/cli.md): 4 when an observable is Malicious, 3
- * when one is Suspicious, otherwise 1 when an observable got no answer from any provider (or
- * nothing could be looked up at all), otherwise 0.
+ * when one is Suspicious, otherwise 1 when an observable that some provider supports got no answer
+ * from any (or nothing could be looked up at all), otherwise 0. An observable no mounted provider
+ * supports (an e-mail address with `--providers pulsedive`) fails nothing.
  */
 export function exitStatusOf(answer: AnswerView): number {
   const dispositions = answer.observables.map((observable) => observable.verdict.disposition);
   if (dispositions.includes(2)) return 4;
   if (dispositions.includes(3)) return 3;
-  if (answer.observables.length === 0) return 1;
-  const unanswered = answer.observables.some((observable) => !observable.providers.some((provider) => provider.status === 'ok'));
+  const asked = answer.observables.filter((observable) => observable.providers.length > 0);
+  if (asked.length === 0) return 1;
+  const unanswered = asked.some((observable) => !observable.providers.some((provider) => provider.status === 'ok'));
   return unanswered ? 1 : 0;
 }

@@ -4,6 +4,7 @@
 import { RelayError } from '../core/errors.js';
 import type { Observable } from '../core/observables.js';
 import { endpointNeedsCredentials, lookup, type MountedModule } from '../core/relay.js';
+import { isValidObservable } from '../core/validators.js';
 import { createEnricher } from '../enrich/enricher.js';
 import type { Enrichment, PivotAnswer, PivotLink } from './enrichment.js';
 import type { InProcess } from './in-process.js';
@@ -35,7 +36,8 @@ export function openEnrichment(runtime: InProcess): Enrichment {
 
     async pivotLinks(observables, options): Promise<PivotAnswer> {
       const chosen = selected(options.providers).filter((module) => module.provider.refer !== undefined);
-      const { kept, withheld } = enricher.guard(observables);
+      // Valid values only, as the enrichment core and the relay's body parser keep them.
+      const { kept, withheld } = enricher.guard(observables.filter((observable) => isValidObservable(observable.type, observable.value)));
       const answers = await Promise.all(
         kept.map(async (observable: Observable) => {
           const links: PivotLink[] = [];
