@@ -13,6 +13,7 @@
 //   --connections N             autocannon connections (default 20)
 //   --observable-concurrency N  the relay's OBSERVABLE_CONCURRENCY (default 100, so 100 observables are one round)
 //   --quick                     3 latency runs instead of 7, a 1 s autocannon run
+import { readFileSync } from 'node:fs';
 import { arch, cpus, platform, release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -40,6 +41,18 @@ const observableConcurrency = Math.min(10_000, Math.max(1, Number(flags['observa
 const latencyRuns = flags.quick ? 3 : 7;
 const SIZES = [1, 10, 100];
 const WARM_OBSERVABLES = 100;
+
+/** The process's CPU time so far in ms (Linux /proc; 0 elsewhere). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const round = (value: number) => Math.round(value);
@@ -175,20 +188,32 @@ async function latencyTable(relay: RelayProcess, fakes: FakeProviders, headers: 
     const runs: Run[] = [];
     const lean: Run[] = [];
     const direct: number[] = [];
+    const enrichCpu: number[] = [];
+    const directCpu: number[] = [];
+    const measured = async <T>(cpu: number[], work: () => Promise<T>): Promise<T> => {
+      const before = cpuMs(relay.pid);
+      const result = await work();
+      cpu.push(cpuMs(relay.pid) - before);
+      return result;
+    };
     // Alternating, so the VM's drift hits all three alike; distinct observables every time (CACHE=off anyway).
     for (let run = 0; run < latencyRuns; run += 1) {
-      runs.push(await enrichOnce(relay, fakes, headers, observablesOf(size, 3 * run * size)));
+      runs.push(await measured(enrichCpu, () => enrichOnce(relay, fakes, headers, observablesOf(size, 3 * run * size))));
       lean.push(await enrichOnce(relay, fakes, headers, observablesOf(size, (3 * run + 1) * size), '?ctim=false'));
-      direct.push(await relayApiOnce(relay, headersById, observablesOf(size, (3 * run + 2) * size)));
+      direct.push(await measured(directCpu, () => relayApiOnce(relay, headersById, observablesOf(size, (3 * run + 2) * size))));
     }
     const ms = median(runs.map((run) => run.ms));
     const leanMs = median(lean.map((run) => run.ms));
     const directMs = median(direct);
     const problems = [...new Set([...runs, ...lean].flatMap((run) => run.problems))];
     const result = problems.length > 0 ? `problems: ${problems.slice(0, 3).join('; ')}` : ms <= target ? 'pass' : 'FAIL';
-    rows.push([size, slowestDepth, ideal, round(target), round(ms), round(leanMs), round(directMs), runs[0]!.upstreamCalls, result]);
+    const cpu = `${round(median(enrichCpu))} / ${round(median(directCpu))}`;
+    rows.push([size, slowestDepth, ideal, round(target), round(ms), round(leanMs), round(directMs), cpu, runs[0]!.upstreamCalls, result]);
   }
-  table(['observables', 'slowest call depth', 'ideal ms', 'target ms', 'observed ms', 'with ctim=false', 'relay API, same work', 'upstream calls', 'result'], rows);
+  table(
+    ['observables', 'slowest call depth', 'ideal ms', 'target ms', 'observed ms', 'with ctim=false', 'relay API, same work', 'relay CPU ms (enrich / API)', 'upstream calls', 'result'],
+    rows,
+  );
 }
 
 async function warmThroughput(relay: RelayProcess, fakes: FakeProviders, headers: Record<string, string>): Promise<void> {

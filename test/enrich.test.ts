@@ -14,6 +14,8 @@ import { PROVIDERS } from '../src/providers/registry.js';
 import { TEST_SECRET, bearer, hs256Token } from './helpers/tokens.js';
 
 const OBSERVE = '/enrich/observables';
+// The fakes answer at once; on a machine shared by many test runs, a call may still wait seconds for a core.
+const GENEROUS: Env = { UPSTREAM_TIMEOUT_MS: '60000', REQUEST_DEADLINE_MS: '90000' };
 
 interface Fakes {
   byId: Record<string, FakeUpstream>;
@@ -94,7 +96,7 @@ describe('enrichment over HTTP with every provider', () => {
   before(async () => {
     fakes = await startFakes();
     relay = await startRelay(
-      { ...fakes.env, SECRET_KEY: TEST_SECRET, INTERNAL_DOMAINS: 'localhost,local,internal,lan,home.arpa,corp.example.com' },
+      { ...fakes.env, ...GENEROUS, SECRET_KEY: TEST_SECRET, INTERNAL_DOMAINS: 'localhost,local,internal,lan,home.arpa,corp.example.com' },
       { logLines },
     );
   });
@@ -273,7 +275,7 @@ describe('enrichment keeps partial failures', () => {
   let relay: RunningRelay;
   before(async () => {
     fakes = await startFakes();
-    relay = await startRelay({ ...fakes.env, SECRET_KEY: TEST_SECRET });
+    relay = await startRelay({ ...fakes.env, ...GENEROUS, SECRET_KEY: TEST_SECRET });
   });
   after(async () => {
     await relay.close();
@@ -297,7 +299,7 @@ describe('enrichment keeps partial failures', () => {
 
 // Providers that answer a fixed disposition per observable value, without any upstream: for the
 // consensus rule and the stream's order and flushing.
-function verdictProvider(id: string, verdicts: Record<string, DispositionKey | 'none' | 'fail'>, delayMs = 0): Provider {
+function verdictProvider(id: string, verdicts: Record<string, DispositionKey | 'none' | 'fail'>, hold: () => Promise<void> = async () => undefined): Provider {
   return defineProvider({
     id,
     displayName: id.toUpperCase(),
@@ -306,7 +308,7 @@ function verdictProvider(id: string, verdicts: Record<string, DispositionKey | '
     settingsSchema: z.object({}),
     async health() {},
     async observe({ now }, observable) {
-      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await hold();
       const verdict = verdicts[observable.value] ?? 'none';
       if (verdict === 'fail') throw new RelayError('service unavailable', `${id} is down.`);
       if (verdict === 'none') return {};
@@ -319,11 +321,13 @@ function verdictProvider(id: string, verdicts: Record<string, DispositionKey | '
 describe('the consensus and the stream', () => {
   let relay: RunningRelay;
   let token: string;
+  // Gamma answers only once this is resolved: the stream test holds it back to see lines flushed before the end.
+  let gammaMayAnswer: Promise<void> = Promise.resolve();
   before(async () => {
     const providers = [
       verdictProvider('alpha', { 'split.example.com': 'malicious', 'mild.example.com': 'clean', 'calm.example.com': 'clean', 'down.example.com': 'fail' }),
       verdictProvider('beta', { 'split.example.com': 'clean', 'mild.example.com': 'suspicious', 'calm.example.com': 'common', 'down.example.com': 'fail' }),
-      verdictProvider('gamma', { 'split.example.com': 'unknown', 'mild.example.com': 'none', 'calm.example.com': 'none' }, 150),
+      verdictProvider('gamma', { 'split.example.com': 'unknown', 'mild.example.com': 'none', 'calm.example.com': 'none' }, () => gammaMayAnswer),
     ];
     relay = await startRelay({ PROVIDERS: 'alpha,beta,gamma', SECRET_KEY: TEST_SECRET }, { providers });
     token = await hs256Token({ alpha: { key: 'a' }, beta: { key: 'b' }, gamma: { key: 'c' } });
@@ -355,8 +359,11 @@ describe('the consensus and the stream', () => {
     });
   });
 
-  test('NDJSON: a line per provider result as it arrives, a verdict line per observable after its providers, done last', async () => {
+  // Were the lines held back until the end, gamma's hold would never be released: the timeout fails it.
+  test('NDJSON: a line per provider result as it arrives, a verdict line per observable after its providers, done last', { timeout: 30_000 }, async () => {
     const values = ['split.example.com', 'mild.example.com'];
+    let releaseGamma = (): void => undefined;
+    gammaMayAnswer = new Promise<void>((resolve) => (releaseGamma = resolve));
     const response = await fetch(`${relay.url}${OBSERVE}?ctim=false`, {
       method: 'POST',
       headers: { ...bearer(token), accept: 'application/x-ndjson', 'content-type': 'application/json' },
@@ -366,18 +373,24 @@ describe('the consensus and the stream', () => {
     assert.match(response.headers.get('content-type') ?? '', /^application\/x-ndjson/);
     assert.equal(response.headers.get('cache-control'), 'no-store');
 
-    // Read as a browser would: chunk by chunk. Gamma answers 150 ms after the others, so the first
-    // lines arrive before the answer is complete.
+    // Read as a browser would: chunk by chunk. Gamma is held back, so the lines of alpha and beta
+    // must arrive before the answer can be complete.
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
     const chunks: string[] = [];
+    while (!chunks.join('').includes('\n')) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, 'the stream ended before any line');
+      chunks.push(decoder.decode(value, { stream: true }));
+    }
+    const early = chunks.join('');
+    assert.ok(!early.includes('"done"') && !early.includes('"gamma"'), 'lines are flushed as they arrive, not all at the end');
+    releaseGamma();
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
       chunks.push(decoder.decode(value, { stream: true }));
     }
-    assert.ok(chunks.length > 1, 'lines are flushed as they arrive, not all at the end');
-    assert.ok(!chunks[0]!.includes('"done"'), 'the first chunk is not the whole answer');
     const lines = chunks.join('').split('\n');
     assert.equal(lines.pop(), '', 'every line ends with a newline');
     const events = lines.map((line) => JSON.parse(line));
@@ -388,7 +401,7 @@ describe('the consensus and the stream', () => {
       const positions = events.map((event, index) => (event.observable?.value === value ? index : -1)).filter((index) => index >= 0);
       const kinds = positions.map((index) => ('provider' in events[index] ? 'provider' : 'verdict'));
       assert.deepEqual(kinds, ['provider', 'provider', 'provider', 'verdict'], value);
-      // Gamma is the slow one: its line is the last provider line of each observable.
+      // Gamma was held back: its line is the last provider line of each observable.
       assert.equal(events[positions[2]!].provider.id, 'gamma');
     }
     const split = events.find((event) => event.observable?.value === 'split.example.com' && 'verdict' in event);
