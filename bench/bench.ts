@@ -89,7 +89,7 @@ async function startFakeProviders(): Promise<FakeProviders> {
   const modules = await Promise.all(
     SCENARIOS.map(async (scenario, index) => {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (scenario.credentials !== null) headers.authorization = `Bearer ${await hs256Token(scenario.credentials)}`;
+      if (scenario.credentials !== null) headers.authorization = `Bearer ${await hs256Token({ ...scenario.credentials, provider: scenario.providerId })}`;
       return { scenario, url: urls[index]!, headers, calls: () => Atomics.load(counts, index) };
     }),
   );

@@ -6,6 +6,7 @@ import type { JWTPayload } from 'jose';
 import { Bundle, type BundleData } from './bundle.js';
 import { settleAll } from './concurrency.js';
 import { AUTH_MESSAGES, RelayError, authorizationError, uniqueErrors, type ErrorDocument } from './errors.js';
+import { ObservableFailures, summariseFailedObservables, withoutObservables, type FailedObservablesSummary } from './failed-observables.js';
 import { type KeySets, type VerifiedTokens, verifyToken } from './auth.js';
 import type { ProviderMemo } from './memo.js';
 import type { RelayMetrics } from './metrics.js';
@@ -55,7 +56,7 @@ export interface LookupOptions extends LookupAccess {
 }
 
 /** What a request did, for its summary log line. */
-export interface RequestSummary extends CallStats {
+export interface RequestSummary extends CallStats, Partial<FailedObservablesSummary> {
   module: string;
   endpoint: Endpoint;
   observables: number;
@@ -146,7 +147,7 @@ async function lookupUntil(
     credentials,
     entitiesLimit: options.entitiesLimit,
     // Health proves the credentials work now: never answered from the cache.
-    http: client.forRequest(signal, options.stats, scope, { deadlineAt, useCache: endpoint !== 'health' }),
+    http: client.forRequest(signal, options.stats, scope, { deadlineAt, useCache: endpoint !== 'health', log: options.log }),
     signal,
     now: new Date(),
     log: options.log,
@@ -163,8 +164,12 @@ async function lookupUntil(
     }
     throw error;
   };
+  // Which observable failed with which error, for the answer's errors and the summary line.
+  const failures = new ObservableFailures();
   const run = <T>(work: (observable: Observable) => Promise<T>) =>
-    settleAll(observables, settings.OBSERVABLE_CONCURRENCY, signal, onDeadline, (observable) => work(observable).catch(logBug));
+    settleAll(observables, settings.OBSERVABLE_CONCURRENCY, signal, failures.deadline(onDeadline), (observable) =>
+      failures.watch(observable, work(observable).catch(logBug)),
+    );
 
   if (endpoint === 'health') {
     await settleOrThrow([null], signal, onDeadline, () => provider.health(context));
@@ -177,18 +182,19 @@ async function lookupUntil(
     const settled = await run(async (observable) => refer(context, observable));
     const links = new Map<string, ReferLink>();
     for (const link of settled.results.flat()) if (!links.has(link.id)) links.set(link.id, link);
-    return envelope([...links.values()], settled.errors, (data) => data.length === 0);
+    return envelope([...links.values()], settled.errors, (data) => data.length === 0, failures.observablesOf(observables));
   }
 
   const implemented = endpoint === 'deliberate' ? provider.deliberate : provider.observe;
   if (implemented === undefined || observables.length === 0) return { data: {} };
   const find = implemented.bind(provider);
   const settled = await run((observable) => find(context, observable));
+  const failedObservables = failures.observablesOf(observables);
   const bundle = new Bundle();
   for (const result of settled.results) bundle.add(result);
   const dangling = bundle.danglingRelationships();
   if (dangling.length > 0) options.log.warn({ module: provider.id, dangling: dangling.length }, 'relationships without both ends dropped');
-  return envelope(bundle.toData(), settled.errors, (data: BundleData) => Object.keys(data).length === 0);
+  return envelope(bundle.toData(), settled.errors, (data: BundleData) => Object.keys(data).length === 0, failedObservables);
 }
 
 /** `ok`, `partial` (some data and some errors), or the error code when nothing succeeded. */
@@ -227,7 +233,9 @@ export class ModuleRelay {
     try {
       const answer = await this.answer(endpoint, request, reply, prefix, summary);
       summary.errors = (answer.errors ?? []).map((error) => error.code);
+      Object.assign(summary, summariseFailedObservables(answer.errors));
       outcome = requestOutcome(answer);
+      if (answer.errors !== undefined && !this.deps.settings.ERROR_OBSERVABLES) answer.errors = withoutObservables(answer.errors);
       return answer;
     } catch (error) {
       outcome = error instanceof RelayError ? error.code : 'unknown';
@@ -263,6 +271,7 @@ export class ModuleRelay {
       settings,
       keySets,
       verifiedTokens,
+      { moduleId: provider.id, required: settings.PROVIDERS.length > 1 },
     );
     const known = this.accessByPayload.get(payload);
     if (known !== undefined) return known;
@@ -285,8 +294,9 @@ async function settleOrThrow(
   if (settled.errors[0] !== undefined) throw settled.errors[0];
 }
 
-/** `data` for what succeeded, `errors` for what failed; data is left out when it holds nothing. */
-function envelope<T>(data: T, errors: RelayError[], isEmpty: (data: T) => boolean): Answer {
+/** `data` for what succeeded, `errors` for what failed (each naming its observables); data is left out when it holds nothing. */
+function envelope<T>(data: T, errors: RelayError[], isEmpty: (data: T) => boolean, observablesOf: Parameters<typeof uniqueErrors>[1]): Answer {
   if (errors.length === 0) return { data };
-  return isEmpty(data) ? { errors: uniqueErrors(errors) } : { data, errors: uniqueErrors(errors) };
+  const documents = uniqueErrors(errors, observablesOf);
+  return isEmpty(data) ? { errors: documents } : { data, errors: documents };
 }
