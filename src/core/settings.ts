@@ -163,6 +163,14 @@ export const coreSettingsSchema = z.object({
   LOG_FORMAT: setting.oneOf(['json', 'pretty'], 'json'),
   /** When set, `GET /metrics` asks for `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().optional(),
+  // On by default: the OpenAPI document is what an integrator reads first, and it holds nothing
+  // secret; off (404) for a deployment that wants to show nothing but the modules.
+  /** `GET /docs` and `GET /openapi.json`. */
+  DOCS: setting.boolean(true),
+  // The V8 heap limit `npm start` and the container give node (--max-old-space-size), in MiB:
+  // 256 keeps a pod's memory bounded and holds the default cache with room to spare; below 128
+  // the relay itself (about 96 MiB under load) and the smallest cache do not fit.
+  HEAP_MB: setting.integer(MIN_HEAP_MB, 64 * 1024, 256),
   /**
    * `withhold` (default) keeps private and internal observables from every provider (see
    * privacy-guard.ts): an analyst pasting a log must not leak the organisation's own addresses to
@@ -175,14 +183,6 @@ export const coreSettingsSchema = z.object({
    * (RFC 6761), `local` (mDNS), `internal` (ICANN's private-use TLD), `lan`, `home.arpa` (RFC 8375).
    */
   INTERNAL_DOMAINS: setting.list(['localhost', 'local', 'internal', 'lan', 'home.arpa']),
-  // On by default: the OpenAPI document is what an integrator reads first, and it holds nothing
-  // secret; off (404) for a deployment that wants to show nothing but the modules.
-  /** `GET /docs` and `GET /openapi.json`. */
-  DOCS: setting.boolean(true),
-  // The V8 heap limit `npm start` and the container give node (--max-old-space-size), in MiB:
-  // 256 keeps a pod's memory bounded and holds the default cache with room to spare; below 128
-  // the relay itself (about 96 MiB under load) and the smallest cache do not fit.
-  HEAP_MB: setting.integer(MIN_HEAP_MB, 64 * 1024, 256),
 });
 
 export type CoreSettings = Omit<z.infer<typeof coreSettingsSchema>, 'PROVIDERS'> & { PROVIDERS: string[] };
