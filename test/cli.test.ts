@@ -101,6 +101,16 @@ describe('the lookup table', () => {
           },
           { id: 'three', name: 'Provider Three', status: 'error', error: { code: 'too many requests', message: 'Too many requests to Provider Three.' } },
           { id: 'four', name: 'Four', status: 'skipped', reason: 'no credentials' },
+          {
+            id: 'five',
+            name: 'Provider Five',
+            status: 'ok',
+            verdict: { disposition: 1, disposition_name: 'Clean' },
+            counts: { judgements: 1, sightings: 0, indicators: 0, relationships: 0 },
+            titles: ['Allow-listed'],
+            links: [],
+            error: { code: 'service unavailable', message: 'Provider Five is unavailable.' },
+          },
         ],
       },
     ],
@@ -110,12 +120,13 @@ describe('the lookup table', () => {
 
   test('the consensus first, then one short line per provider; no links without --links', () => {
     const lines = render(PLAIN).trimEnd().split('\n');
-    assert.deepEqual(lines.slice(0, 1), ['198.51.100.7  ip  Malicious  1 malicious, 1 unknown; 2 of 4 providers answered']);
+    assert.deepEqual(lines.slice(0, 1), ['198.51.100.7  ip  Malicious  1 malicious, 1 unknown; 2 of 5 providers answered']);
     assert.match(lines[1] ?? '', /^ {2}Provider One {4}Malicious {6}1 judgement, 2 sightings, 1 indicator · Seen in feed A; Feed: A; .*…$/);
     assert.match(lines[2] ?? '', /^ {2}Provider Two {4}nothing known$/);
     assert.match(lines[3] ?? '', /^ {2}Provider Three {2}error {10}too many requests: Too many requests to Provider Three\.$/);
     assert.match(lines[4] ?? '', /^ {2}Four {12}skipped {8}no credentials$/);
-    assert.deepEqual(lines.slice(5), ['', '1 refer link not shown: add --links'], 'the links of providers that know nothing are not counted');
+    assert.match(lines[5] ?? '', /^ {2}Provider Five {3}Clean {10}1 judgement · links: service unavailable · Allow-listed$/, 'refer failed, observe answered');
+    assert.deepEqual(lines.slice(6), ['', '1 refer link not shown: add --links'], 'the links of providers that know nothing are not counted');
     for (const line of lines) assert.ok(line.length <= 100, line);
   });
 

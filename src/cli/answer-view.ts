@@ -62,8 +62,6 @@ export function knowsSomething(provider: ProviderResultView): boolean {
   return entities > 0 || (provider.verdict !== undefined && provider.verdict.disposition !== 5);
 }
 
-export const DISPOSITION_SEVERITY: Record<number, number> = { 2: 4, 3: 3, 1: 2, 4: 1, 5: 0 };
-
 /**
  * The exit status of `lookup` (documented in docs/cli.md): 4 when an observable is Malicious, 3
  * when one is Suspicious, otherwise 1 when an observable that some provider supports got no answer

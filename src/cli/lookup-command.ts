@@ -127,7 +127,7 @@ Examples:
               progress.finished(`${event.provider.name} ${event.observable.value}`, performance.now() - started);
               if (format === 'ndjson') process.stdout.write(providerLine(event.observable, event.provider));
             } else if ('verdict' in event && format === 'ndjson') {
-              process.stdout.write(verdictLine({ ...event.observable, verdict: event.verdict } as ObservableResultView));
+              process.stdout.write(verdictLine(event.observable, event.verdict));
             }
           },
         });

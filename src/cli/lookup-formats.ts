@@ -1,5 +1,5 @@
 // The machine-readable answers of `ctr-relay lookup`: json (the HTTP API's answer exactly),
-// ndjson (the HTTP API's streaming lines) and csv (one row per observable and provider).
+// ndjson (the HTTP API's streaming lines, written by lookup as they arrive) and csv (one row per observable and provider).
 import { stringify } from 'csv-stringify/sync';
 import type { AnswerView, ObservableResultView, ProviderResultView } from './answer-view.js';
 
@@ -12,7 +12,7 @@ export function renderJson(answer: AnswerView): string {
 }
 
 /** The observable as a streaming line names it. */
-export function observableKey(observable: Pick<ObservableResultView, 'type' | 'value'>): { type: string; value: string } {
+function observableKey(observable: Pick<ObservableResultView, 'type' | 'value'>): { type: string; value: string } {
   return { type: observable.type, value: observable.value };
 }
 
@@ -20,22 +20,12 @@ export function providerLine(observable: Pick<ObservableResultView, 'type' | 'va
   return `${JSON.stringify({ observable: observableKey(observable), provider })}\n`;
 }
 
-export function verdictLine(observable: ObservableResultView): string {
-  return `${JSON.stringify({ observable: observableKey(observable), verdict: observable.verdict })}\n`;
+export function verdictLine(observable: Pick<ObservableResultView, 'type' | 'value'>, verdict: ObservableResultView['verdict']): string {
+  return `${JSON.stringify({ observable: observableKey(observable), verdict })}\n`;
 }
 
 export function doneLine(withheld: AnswerView['withheld']): string {
   return `${JSON.stringify({ done: true, withheld })}\n`;
-}
-
-/** The streaming lines of a finished answer, in the order the stream would have them per observable. */
-export function renderNdjson(answer: AnswerView): string {
-  let text = '';
-  for (const observable of answer.observables) {
-    for (const provider of observable.providers) text += providerLine(observable, provider);
-    text += verdictLine(observable);
-  }
-  return text + doneLine(answer.withheld);
 }
 
 export const CSV_COLUMNS = [

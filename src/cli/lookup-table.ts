@@ -73,7 +73,9 @@ function counts(provider: ProviderResultView): string {
 function providerDetail(provider: ProviderResultView): string {
   if (provider.status === 'error') return provider.error === undefined ? '' : `${provider.error.code}: ${provider.error.message}`;
   if (provider.status === 'skipped') return provider.reason ?? '';
-  return [counts(provider), (provider.titles ?? []).join('; ')].filter((part) => part !== '').join(' · ');
+  // Observe answered but refer failed: the links are missing, and the line says why.
+  const referError = provider.error === undefined ? '' : `links: ${provider.error.code}`;
+  return [counts(provider), referError, (provider.titles ?? []).join('; ')].filter((part) => part !== '').join(' · ');
 }
 
 function renderObservable(observable: ObservableResultView, options: TableOptions, lines: string[]): void {
