@@ -30,7 +30,7 @@ function reportWithheld(withheld: readonly WithheldView[]): void {
 
 export const lookupCommand: Command = {
   name: 'lookup',
-  summary: 'Look observables up with every provider at once, in-process, and print one verdict per observable',
+  summary: 'Look values or any text up with every provider at once; one verdict per observable',
   help: `Usage: ctr-relay lookup [<value>…] [-] [--file <path>]… [options]
 
 Looks every value up with every provider that supports it, in this process (no server, no token),
