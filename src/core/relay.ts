@@ -191,7 +191,10 @@ async function lookupUntil(
   const settled = await run((observable) => find(context, observable));
   const failedObservables = failures.observablesOf(observables);
   const bundle = new Bundle();
-  for (const result of settled.results) bundle.add(result);
+  for (const result of settled.results) {
+    bundle.add(result);
+    if (result.errors !== undefined) settled.errors.push(...result.errors);
+  }
   const dangling = bundle.danglingRelationships();
   if (dangling.length > 0) options.log.warn({ module: provider.id, dangling: dangling.length }, 'relationships without both ends dropped');
   return envelope(bundle.toData(), settled.errors, (data: BundleData) => Object.keys(data).length === 0, failedObservables);
@@ -232,6 +235,8 @@ export class ModuleRelay {
     let outcome = 'ok';
     try {
       const answer = await this.answer(endpoint, request, reply, prefix, summary);
+      const retryAfter = retryAfterOf(answer);
+      if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
       summary.errors = (answer.errors ?? []).map((error) => error.code);
       Object.assign(summary, summariseFailedObservables(answer.errors));
       outcome = requestOutcome(answer);
@@ -294,9 +299,24 @@ async function settleOrThrow(
   if (settled.errors[0] !== undefined) throw settled.errors[0];
 }
 
+// The seconds after which an answer's `too many requests` errors would go away, by answer: sent as
+// the HTTP `Retry-After` header, since the contract's error documents carry no such field.
+const retryAfterOfAnswer = new WeakMap<Answer, number>();
+
+/** When a retry would find tokens for everything this answer's rate limits refused; undefined when none did. */
+export function retryAfterOf(answer: Answer): number | undefined {
+  return retryAfterOfAnswer.get(answer);
+}
+
 /** `data` for what succeeded, `errors` for what failed (each naming its observables); data is left out when it holds nothing. */
 function envelope<T>(data: T, errors: RelayError[], isEmpty: (data: T) => boolean, observablesOf: Parameters<typeof uniqueErrors>[1]): Answer {
   if (errors.length === 0) return { data };
   const documents = uniqueErrors(errors, observablesOf);
-  return isEmpty(data) ? { errors: documents } : { data, errors: documents };
+  const answer = isEmpty(data) ? { errors: documents } : { data, errors: documents };
+  let retryAfter: number | undefined;
+  for (const error of errors) {
+    if (error.code === 'too many requests' && error.retryAfterSeconds !== undefined) retryAfter = Math.max(retryAfter ?? 0, error.retryAfterSeconds);
+  }
+  if (retryAfter !== undefined) retryAfterOfAnswer.set(answer, retryAfter);
+  return answer;
 }

@@ -148,6 +148,11 @@ export const coreSettingsSchema = z.object({
     .optional()
     .refine((text) => text === undefined || /^rediss?:\/\/./.test(text.trim()), 'accepts a redis:// or rediss:// URL'),
   RATE_LIMITS: setting.boolean(true),
+  // Longest a call waits for a token of its provider's bucket. One second is one token of
+  // Pulsedive's free tier (about a call a second): a request is late by at most that, and a call
+  // that would wait longer is refused at once (`too many requests`, with a retry-after) instead
+  // of holding the whole answer until its deadline for the few tokens that trickle in meanwhile.
+  RATE_LIMIT_MAX_WAIT_MS: setting.integer(0, 600_000, 1000),
   WORKERS: z
     .string()
     .default('1')

@@ -315,7 +315,7 @@ export function mapObservation(observable: Observable, observation: Observation,
     observation.resolutions === undefined ? {} : mapResolutions(observable, observation.resolutions, options),
     observation.collections === undefined ? {} : mapCollections(observable, observation.collections, options),
   ];
-  const merged = { verdicts: [], judgements: [], indicators: [], sightings: [], relationships: [] } as Required<ObservableResult>;
+  const merged = { verdicts: [], judgements: [], indicators: [], sightings: [], relationships: [] } as Required<Omit<ObservableResult, 'errors'>>;
   for (const part of parts) for (const key of BUNDLE_KEYS) for (const entity of part[key] ?? []) (merged[key] as unknown[]).push(entity);
   return withoutEmptyLists(limitEntities(merged, options.entitiesLimit));
 }
