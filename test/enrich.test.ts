@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { z } from 'zod/v4';
 import { buildVerdict, type DispositionKey } from '../src/core/ctim.js';
-import { RelayError } from '../src/core/errors.js';
+import { HS256_MESSAGES, RelayError } from '../src/core/errors.js';
 import { defineProvider, type Provider } from '../src/core/provider.js';
 import type { Env } from '../src/core/settings.js';
 import { startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.js';
@@ -257,7 +257,7 @@ describe('enrichment over HTTP with every provider', () => {
     });
     assert.equal((await authorization({})).message, 'Authorization failed: Authorization header is missing');
     assert.equal((await authorization({ authorization: 'Basic abc' })).message, 'Authorization failed: Wrong authorization type');
-    assert.match((await authorization(bearer(await hs256Token({}, 'another-secret-key-0123456789abcdef0123')))).message, /^Authorization failed: The token's HS256 signature does not match this relay's SECRET_KEY/);
+    assert.equal((await authorization(bearer(await hs256Token({}, 'another-secret-key-0123456789abcdef0123')))).message, `Authorization failed: ${HS256_MESSAGES.badSignature}`);
     assert.equal((await authorization(bearer(await hs256Token({ aud: 'https://elsewhere.example/enrich' })))).message, 'Authorization failed: Wrong configuration-token-audience');
     const addressed = await relay.post(OBSERVE, body, bearer(await hs256Token({ aud: `${relay.url}/enrich` })));
     assert.equal(addressed.json.errors, undefined);
