@@ -5,6 +5,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Agent } from 'undici';
+import { Admission } from './core/admission.js';
 import { KeySets, VerifiedTokens } from './core/auth.js';
 import type { CacheStore } from './core/cache/store.js';
 import { openGateResources, type GateResources } from './core/cached-http.js';
@@ -15,6 +16,7 @@ import { documented, moduleRouteSchema, registerOpenApi, serverRouteSchemas, typ
 import type { Provider } from './core/provider.js';
 import { ModuleRelay, type Endpoint, type MountedModule } from './core/relay.js';
 import type { Settings } from './core/settings.js';
+import { serverTimeouts } from './core/timeouts.js';
 import { UpstreamClient } from './core/upstream.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { PROVIDERS } from './providers/registry.js';
@@ -97,6 +99,7 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
 export async function buildApp(options: AppOptions): Promise<RelayApp> {
   const { settings } = options;
   const providers = options.providers ?? PROVIDERS;
+  const { requestTimeout, headersTimeout, connectionTimeout, connectionsCheckingInterval } = serverTimeouts(settings);
   const app = Fastify({
     logger: options.logger ?? loggerOptions(settings),
     bodyLimit: settings.BODY_LIMIT_BYTES,
@@ -106,7 +109,10 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
     // Room for large tokens to reach the auth check and get its error; beyond this, 431.
-    http: { maxHeaderSize: 32 * 1024 },
+    http: { maxHeaderSize: 32 * 1024, requestTimeout, headersTimeout, connectionsCheckingInterval },
+    // Slow clients (docs/limits.md): the whole request within REQUEST_DEADLINE_MS.
+    requestTimeout,
+    connectionTimeout,
     clientErrorHandler: answerClientError,
   }) as unknown as RelayApp;
 
@@ -170,6 +176,7 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
   });
 
   const keySets = new KeySets();
+  const admission = new Admission(settings);
   const verifiedTokens = new VerifiedTokens();
   app.get('/', documented(serverRouteSchemas.root), async () => ({
     name: PACKAGE_NAME,
@@ -186,7 +193,7 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
 
   const prefixes = modules.length === 1 ? ['', undefined] : [undefined];
   for (const module of modules) {
-    const relay = new ModuleRelay(module, { settings, keySets, verifiedTokens, metrics });
+    const relay = new ModuleRelay(module, { settings, keySets, verifiedTokens, metrics, admission });
     for (const rootPrefix of prefixes) {
       const prefix = rootPrefix ?? `/${module.provider.id}`;
       registerModuleRoutes(app, relay, prefix);

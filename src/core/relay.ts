@@ -4,6 +4,9 @@ import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { JWTPayload } from 'jose';
 import { Bundle, type BundleData } from './bundle.js';
+import type { Admission } from './admission.js';
+import { answerStream, STREAM_ANSWERS_FROM_BYTES } from './answer-stream.js';
+import { BudgetExhausted, RequestBudget, budgetError } from './budget.js';
 import { settleAll } from './concurrency.js';
 import { AUTH_MESSAGES, RelayError, authorizationError, uniqueErrors, type ErrorDocument } from './errors.js';
 import { type KeySets, type VerifiedTokens, verifyToken } from './auth.js';
@@ -12,7 +15,7 @@ import type { RelayMetrics } from './metrics.js';
 import { parseJsonBody, parseObservables, type Observable } from './observables.js';
 import type { Provider, ProviderContext, ReferLink } from './provider.js';
 import { parseEntitiesLimit, type Settings } from './settings.js';
-import type { CallStats, UpstreamClient } from './upstream.js';
+import type { CallStats, Http, UpstreamClient } from './upstream.js';
 
 export interface MountedModule {
   provider: Provider;
@@ -28,6 +31,8 @@ export interface RelayDependencies {
   verifiedTokens?: VerifiedTokens;
   /** Counts every request for `/metrics`. */
   metrics?: RelayMetrics;
+  /** The bound on the work in flight across requests; without one, every request is admitted. */
+  admission?: Admission;
 }
 
 export type Endpoint = 'health' | 'deliberate' | 'observe' | 'refer';
@@ -51,6 +56,12 @@ export interface LookupOptions extends LookupAccess {
   stats: CallStats;
   /** Ends the work early when the caller goes away (on top of the deadline): registers `abort`, returns the unwatch. */
   whenGone?: (abort: () => void) => () => void;
+  /**
+   * What the whole incoming request may cost (upstream calls, entities, answer bytes). Made once
+   * per incoming request and shared by every lookup() of it (one per provider when it fans out);
+   * lookup() makes one from the settings when it is absent.
+   */
+  budget?: RequestBudget;
 }
 
 /** What a request did, for its summary log line. */
@@ -114,56 +125,115 @@ export function endpointNeedsCredentials(provider: Provider, endpoint: Endpoint)
  */
 export async function lookup(module: MountedModule, endpoint: Endpoint, observables: readonly Observable[], options: LookupOptions): Promise<Answer> {
   const { settings } = options;
+  const budget = options.budget ?? RequestBudget.fromSettings(settings);
   const deadlineAt = Date.now() + settings.REQUEST_DEADLINE_MS;
   // A timer cleared when the lookup ends, not AbortSignal.timeout(): that signal would keep its
   // listeners, and through them the whole answer, in memory until the deadline, long after the
   // answer was sent (hundreds of MB under load).
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), settings.REQUEST_DEADLINE_MS);
-  const stopWatchingCaller = options.whenGone?.(() => deadline.abort());
+  // What providers see: also aborted once any budget ran out, so that they start no more work
+  // (OTX's pulse search stops and keeps what it found); calls in flight go on.
+  const noMoreWork = new AbortController();
+  const stop = (): void => {
+    deadline.abort();
+    noMoreWork.abort();
+  };
+  const timer = setTimeout(stop, settings.REQUEST_DEADLINE_MS);
+  const stopWatchingCaller = options.whenGone?.(stop);
+  // Out of entities or bytes: nothing more can join the answer, so the work still running ends now.
+  const stopWatchingBudget = budget.whenExhausted(() => {
+    noMoreWork.abort();
+    if (budget.exhausted?.budget !== 'upstream calls') deadline.abort();
+  });
   try {
-    return await lookupUntil(module, endpoint, observables, options, deadline.signal, deadlineAt);
+    return await lookupUntil(module, endpoint, observables, { ...options, budget }, { signal: deadline.signal, providerSignal: noMoreWork.signal, deadlineAt });
   } finally {
     clearTimeout(timer);
     stopWatchingCaller?.();
+    stopWatchingBudget();
   }
+}
+
+/** The provider's upstream calls, each one taken from the request's budget first. */
+function budgeted(http: Http, budget: RequestBudget): Http {
+  return {
+    request(request) {
+      try {
+        budget.takeCall();
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+      budget.callStarted();
+      const call = http.request(request);
+      call.then(
+        () => budget.callEnded(),
+        () => budget.callEnded(),
+      );
+      return call;
+    },
+  };
+}
+
+interface Bug {
+  errorType: string;
+  frames: string[];
 }
 
 async function lookupUntil(
   module: MountedModule,
   endpoint: Endpoint,
   observables: readonly Observable[],
-  options: LookupOptions,
-  signal: AbortSignal,
-  deadlineAt: number,
+  options: LookupOptions & { budget: RequestBudget },
+  limits: { signal: AbortSignal; providerSignal: AbortSignal; deadlineAt: number },
 ): Promise<Answer> {
   const { provider, config, client } = module;
-  const { settings, credentials } = options;
+  const { settings, credentials, budget } = options;
+  const { signal, deadlineAt } = limits;
   const scope = credentialScope(credentials);
   const context: ProviderContext<unknown, unknown> = {
     config,
     credentials,
     entitiesLimit: options.entitiesLimit,
     // Health proves the credentials work now: never answered from the cache.
-    http: client.forRequest(signal, options.stats, scope, { deadlineAt, useCache: endpoint !== 'health' }),
-    signal,
+    http: budgeted(client.forRequest(signal, options.stats, scope, { deadlineAt, useCache: endpoint !== 'health' }), budget),
+    signal: limits.providerSignal,
     now: new Date(),
     log: options.log,
     memo: endpoint === 'health' ? undefined : module.memo?.forScope(scope),
   };
-  const onDeadline = (): RelayError => deadlineError(module, settings);
+  // Cut off by the deadline, the caller going away, or a budget that ran out.
+  const onDeadline = (): RelayError => budget.exhausted ?? deadlineError(module, settings);
   // A failure that is not a RelayError is a bug in a module: the caller gets `unknown`, the
-  // operator gets where it happened. Only the error's type and stack frames are logged, never its
-  // message, which may quote an upstream URL and the key in it.
-  const logBug = (error: unknown): never => {
+  // operator gets where it happened, in one line per request (not one per observable). Only the
+  // error's type and stack frames are logged, never its message, which may quote an upstream URL
+  // and the key in it.
+  let bugs = 0;
+  let firstBug: Bug | undefined;
+  const noteBug = (error: unknown): never => {
     if (!(error instanceof RelayError)) {
-      const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 8).map((line) => line.trim()) : [];
-      options.log.error({ module: provider.id, endpoint, errorType: error instanceof Error ? error.name : typeof error, frames }, 'unexpected error in a module');
+      bugs += 1;
+      if (firstBug === undefined) {
+        const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 8).map((line) => line.trim()) : [];
+        firstBug = { errorType: error instanceof Error ? error.name : typeof error, frames };
+      }
     }
     throw error;
   };
-  const run = <T>(work: (observable: Observable) => Promise<T>) =>
-    settleAll(observables, settings.OBSERVABLE_CONCURRENCY, signal, onDeadline, (observable) => work(observable).catch(logBug));
+  const logBugs = (): void => {
+    if (firstBug !== undefined) options.log.error({ module: provider.id, endpoint, observables: bugs, ...firstBug }, 'unexpected error in a module');
+  };
+  const run = async <T extends object>(work: (observable: Observable) => Promise<T>) => {
+    // Every observable at once: the upstream client's concurrency and the request's budget bound
+    // the calls, not a fixed number of observables (no waves; see docs/limits.md).
+    const settled = await settleAll(observables, settings.OBSERVABLE_CONCURRENCY, signal, onDeadline, (observable) =>
+      work(observable).then((result) => {
+        budget.admitResult(result);
+        return result;
+      }, noteBug),
+    );
+    logBugs();
+    return { results: settled.results, errors: withBudgetError(settled.errors, provider.displayName) };
+  };
 
   if (endpoint === 'health') {
     await settleOrThrow([null], signal, onDeadline, () => provider.health(context));
@@ -190,6 +260,22 @@ async function lookupUntil(
   return envelope(bundle.toData(), settled.errors, (data: BundleData) => Object.keys(data).length === 0);
 }
 
+/** The observables a budget cut off, as one error that says how many and which budget. */
+function withBudgetError(errors: RelayError[], providerName: string): RelayError[] {
+  let exhausted: BudgetExhausted | undefined;
+  let cut = 0;
+  const others: RelayError[] = [];
+  for (const error of errors) {
+    if (error instanceof BudgetExhausted) {
+      exhausted ??= error;
+      cut += 1;
+    } else {
+      others.push(error);
+    }
+  }
+  return exhausted === undefined ? errors : [budgetError(exhausted, cut, providerName), ...others];
+}
+
 /** `ok`, `partial` (some data and some errors), or the error code when nothing succeeded. */
 function requestOutcome(answer: Answer): string {
   const first = answer.errors?.[0];
@@ -209,7 +295,7 @@ export class ModuleRelay {
     return this.module.provider;
   }
 
-  async handle(endpoint: Endpoint, request: FastifyRequest, reply: FastifyReply, prefix: string): Promise<Answer> {
+  async handle(endpoint: Endpoint, request: FastifyRequest, reply: FastifyReply, prefix: string): Promise<Answer | FastifyReply> {
     const summary: RequestSummary = {
       module: this.provider.id,
       endpoint,
@@ -221,11 +307,14 @@ export class ModuleRelay {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      const answer = await this.answer(endpoint, request, reply, prefix, summary);
+      const { answer, budget } = await this.answer(endpoint, request, reply, prefix, summary);
       summary.errors = (answer.errors ?? []).map((error) => error.code);
       outcome = requestOutcome(answer);
-      return answer;
+      // A large answer is written in slices, the event loop free between them (answer-stream.ts).
+      if (budget.answerBytes < STREAM_ANSWERS_FROM_BYTES) return answer;
+      return reply.type('application/json; charset=utf-8').send(answerStream(answer));
     } catch (error) {
+      if (error instanceof RelayError && error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       outcome = error instanceof RelayError ? error.code : 'unknown';
       summary.errors = [outcome];
       throw error;
@@ -236,13 +325,32 @@ export class ModuleRelay {
     }
   }
 
-  private async answer(endpoint: Endpoint, request: FastifyRequest, reply: FastifyReply, prefix: string, summary: RequestSummary): Promise<Answer> {
+  private async answer(
+    endpoint: Endpoint,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    prefix: string,
+    summary: RequestSummary,
+  ): Promise<{ answer: Answer; budget: RequestBudget }> {
     const { provider } = this.module;
-    const { settings } = this.deps;
+    const { settings, admission } = this.deps;
     const access = await this.access(request, prefix, endpointNeedsCredentials(provider, endpoint));
-    const observables = endpoint === 'health' ? [] : parseObservables(parseJsonBody(request.body), provider.supportedTypes, settings.MAX_OBSERVABLES);
-    summary.observables = observables.length;
-    return lookup(this.module, endpoint, observables, { ...access, settings, log: request.log, stats: summary, whenGone: whenClientGone(reply) });
+    // Per credential; by client address (TRUST_PROXY decides which) where no credential tells callers apart.
+    const admitted = admission?.admit(access.credentials === undefined ? `ip:${request.ip}` : credentialScope(access.credentials));
+    const budget = admitted?.budget ?? RequestBudget.fromSettings(settings);
+    // Its share of the work in flight is held until the answer is written or the caller is gone.
+    if (admitted !== undefined) reply.raw.once('close', admitted.done);
+    try {
+      const observables = endpoint === 'health' ? [] : parseObservables(parseJsonBody(request.body), provider.supportedTypes, settings.MAX_OBSERVABLES);
+      // The raw body (up to BODY_LIMIT_BYTES) is not needed once parsed.
+      request.body = undefined;
+      summary.observables = observables.length;
+      const answer = await lookup(this.module, endpoint, observables, { ...access, settings, log: request.log, stats: summary, whenGone: whenClientGone(reply), budget });
+      return { answer, budget };
+    } catch (error) {
+      admitted?.done();
+      throw error;
+    }
   }
 
   /** The verified credentials and entities limit of the request's token, when the endpoint reads one. */

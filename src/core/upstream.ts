@@ -327,13 +327,29 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** The answer's Retry-After (seconds or an HTTP date) in whole seconds, when it has one. */
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const TIME = '\\d{2}:\\d{2}:\\d{2}';
+// RFC 9110's HTTP-date: IMF-fixdate, and the obsolete RFC 850 and asctime forms a recipient must read.
+const HTTP_DATE = new RegExp(
+  `^(?:${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} ${TIME} GMT|${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4})$`,
+);
+
+/**
+ * The answer's Retry-After in whole seconds, when it has one that RFC 9110 allows: a number of
+ * seconds (digits only) or an HTTP-date. Anything else (`-1`, `1e9`, `0x10`, `soon`, a date in
+ * another format) is no Retry-After at all.
+ */
 export function retryAfterSeconds(response: UpstreamResponse): number | undefined {
-  const header = response.headers['retry-after'];
+  const header = response.headers['retry-after']?.trim();
   if (header === undefined) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
-  const date = Date.parse(header);
+  if (/^\d{1,12}$/.test(header)) return Number(header);
+  if (!HTTP_DATE.test(header)) return undefined;
+  // RFC 850's two-digit year, and asctime's missing zone (it is GMT), made plain for Date.parse.
+  const plain = header
+    .replace(/^\w+, (\d{2})-(\w{3})-(\d{2}) /, (_, day: string, month: string, year: string) => `${day} ${month} ${Number(year) + (Number(year) < 70 ? 2000 : 1900)} `)
+    .replace(/ \d{4}$/, (year) => `${year} GMT`);
+  const date = Date.parse(plain);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
