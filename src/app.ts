@@ -16,6 +16,7 @@ import { documented, moduleRouteSchema, registerOpenApi, serverRouteSchemas, typ
 import type { Provider } from './core/provider.js';
 import { ModuleRelay, type Endpoint, type MountedModule } from './core/relay.js';
 import type { Settings } from './core/settings.js';
+import { DROP_AT, heapUsed, watchHeap } from './core/heap-pressure.js';
 import { serverTimeouts } from './core/timeouts.js';
 import { UpstreamClient } from './core/upstream.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
@@ -61,6 +62,8 @@ export function mountModules(
   providers: readonly Provider[],
   options: { agent?: Agent; metrics?: RelayMetrics; gates?: GateResources } = {},
 ): MountedModule[] {
+  // One bound for the answers all providers' calls are receiving at once (docs/limits.md).
+  const inTransit = { used: 0, limit: settings.MAX_UPSTREAM_BYTES_IN_FLIGHT, overloaded: () => heapUsed() > DROP_AT };
   return settings.PROVIDERS.map((id) => {
     const provider = providers.find((candidate) => candidate.id === id);
     if (provider === undefined) throw new Error(`Unknown provider ${id}; known: ${providers.map((p) => p.id).join(', ')}`);
@@ -71,6 +74,7 @@ export function mountModules(
       timeoutMs: settings.UPSTREAM_TIMEOUT_MS,
       maxBodyBytes: settings.UPSTREAM_MAX_BODY_BYTES,
       concurrency: settings.UPSTREAM_CONCURRENCY,
+      inTransit,
       gate: gate === undefined || metrics === undefined ? gate : measuredGate(gate, provider.id, metrics, { cacheEnabled: gates?.cache !== undefined }),
       ...(options.agent === undefined ? {} : { agent: options.agent }),
       ...(metrics === undefined ? {} : { onCall: (record) => metrics.recordUpstreamCall(provider.id, record) }),
@@ -177,6 +181,7 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
 
   const keySets = new KeySets();
   const admission = new Admission(settings);
+  const stopWatchingHeap = watchHeap();
   const verifiedTokens = new VerifiedTokens();
   app.get('/', documented(serverRouteSchemas.root), async () => ({
     name: PACKAGE_NAME,
@@ -210,6 +215,7 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
   });
 
   app.addHook('onClose', async () => {
+    stopWatchingHeap();
     await Promise.all(modules.map((module) => module.client.close()));
     await gates.close();
   });

@@ -3,7 +3,9 @@
 // `too many requests`, HTTP 200, with Retry-After) instead of queueing work until the heap gives
 // out. /healthz and /readyz never pass through here.
 import { RequestBudget, type SharedBudget } from './budget.js';
+import { ByteGate } from './byte-gate.js';
 import { RelayError } from './errors.js';
+import { REFUSE_AT, heapUsed } from './heap-pressure.js';
 import type { Settings } from './settings.js';
 
 type AdmissionSettings = Pick<
@@ -15,6 +17,7 @@ type AdmissionSettings = Pick<
   | 'REQUEST_MAX_UPSTREAM_CALLS'
   | 'REQUEST_MAX_ENTITIES'
   | 'REQUEST_MAX_ANSWER_BYTES'
+  | 'MAX_UPSTREAM_BYTES_IN_FLIGHT'
 >;
 
 /** Seconds a refused caller is asked to wait: requests in flight end within their deadline, most far sooner. */
@@ -31,10 +34,12 @@ export class Admission implements SharedBudget {
   answerBytes = 0;
   upstreamCallsPending = 0;
   requestsInFlight = 0;
+  readonly upstreamBytes: ByteGate;
   private readonly perClient = new Map<string, number>();
 
   constructor(private readonly settings: AdmissionSettings) {
     this.maxAnswerBytes = settings.MAX_ANSWER_BYTES_IN_FLIGHT;
+    this.upstreamBytes = new ByteGate(settings.MAX_UPSTREAM_BYTES_IN_FLIGHT);
   }
 
   /** Requests in flight of one client (a credential's hash, or `ip:<address>`). */
@@ -77,6 +82,8 @@ export class Admission implements SharedBudget {
     if (this.upstreamCallsPending >= settings.MAX_UPSTREAM_CALLS_IN_FLIGHT) {
       return `The relay is busy: ${this.upstreamCallsPending} upstream calls are in flight (at most ${settings.MAX_UPSTREAM_CALLS_IN_FLIGHT}, MAX_UPSTREAM_CALLS_IN_FLIGHT). ${again}`;
     }
+    const heap = heapUsed();
+    if (heap >= REFUSE_AT) return `The relay is busy: its heap is ${Math.round(heap * 100)}% full. ${again}`;
     // Three quarters: room for the requests already admitted to finish what they started.
     if (this.answerBytes >= this.maxAnswerBytes * 0.75) {
       return `The relay is busy: answers in flight hold ${this.answerBytes} bytes (at most ${this.maxAnswerBytes}, MAX_ANSWER_BYTES_IN_FLIGHT). ${again}`;

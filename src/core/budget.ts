@@ -7,6 +7,7 @@
 // A SharedBudget (admission.ts holds the relay's one) is drawn from by every request at once: the
 // answer bytes all in-flight requests hold together, so that many requests at their own budget
 // cannot add up to more than the heap holds.
+import { ByteGate, ObservableHold, type RequestHold } from './byte-gate.js';
 import { RelayError } from './errors.js';
 import type { Settings } from './settings.js';
 
@@ -17,6 +18,8 @@ export interface SharedBudget {
   readonly maxAnswerBytes: number;
   answerBytes: number;
   upstreamCallsPending: number;
+  /** The upstream answers held by observables still being looked up, across requests (byte-gate.ts). */
+  readonly upstreamBytes: ByteGate;
 }
 
 /** The RelayError a budget's exhaustion is reported with; the observables it cut off are counted at the end. */
@@ -49,17 +52,36 @@ export class RequestBudget {
   exhausted: BudgetExhausted | undefined;
   private readonly onExhausted = new Set<() => void>();
   private released = false;
+  /** The gate this request's upstream answers pass: the relay's shared one, or its own. */
+  readonly upstreamBytes: ByteGate;
+  /** What this request's observables hold in it now. */
+  readonly hold: RequestHold = { held: 0 };
 
   constructor(
-    readonly limits: { upstreamCalls: number; entities: number; answerBytes: number },
+    readonly limits: { upstreamCalls: number; entities: number; answerBytes: number; upstreamBytes: number },
     private readonly shared?: SharedBudget,
-  ) {}
+  ) {
+    this.upstreamBytes = shared?.upstreamBytes ?? new ByteGate(limits.upstreamBytes);
+  }
 
-  static fromSettings(settings: Pick<Settings, 'REQUEST_MAX_UPSTREAM_CALLS' | 'REQUEST_MAX_ENTITIES' | 'REQUEST_MAX_ANSWER_BYTES'>, shared?: SharedBudget): RequestBudget {
+  static fromSettings(
+    settings: Pick<Settings, 'REQUEST_MAX_UPSTREAM_CALLS' | 'REQUEST_MAX_ENTITIES' | 'REQUEST_MAX_ANSWER_BYTES' | 'MAX_UPSTREAM_BYTES_IN_FLIGHT'>,
+    shared?: SharedBudget,
+  ): RequestBudget {
     return new RequestBudget(
-      { upstreamCalls: settings.REQUEST_MAX_UPSTREAM_CALLS, entities: settings.REQUEST_MAX_ENTITIES, answerBytes: settings.REQUEST_MAX_ANSWER_BYTES },
+      {
+        upstreamCalls: settings.REQUEST_MAX_UPSTREAM_CALLS,
+        entities: settings.REQUEST_MAX_ENTITIES,
+        answerBytes: settings.REQUEST_MAX_ANSWER_BYTES,
+        upstreamBytes: settings.MAX_UPSTREAM_BYTES_IN_FLIGHT,
+      },
       shared,
     );
+  }
+
+  /** One observable's share of the upstream bytes gate. */
+  holdForObservable(): ObservableHold {
+    return new ObservableHold(this.upstreamBytes, this.hold);
   }
 
   /** Registers what to stop when a budget runs out (a lookup's remaining work); returns the unwatch. */
@@ -105,7 +127,8 @@ export class RequestBudget {
    * is then left out.
    */
   admitResult(result: Result): void {
-    if (this.exhausted !== undefined) throw this.exhausted;
+    // Out of calls, what is done still joins the answer; out of entities or bytes, nothing more does.
+    if (this.exhausted !== undefined && this.exhausted.budget !== 'upstream calls') throw this.exhausted;
     const entities = entitiesOf(result);
     if (entities === 0) return;
     if (this.entities + entities > this.limits.entities) {

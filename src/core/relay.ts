@@ -7,6 +7,7 @@ import { Bundle, type BundleData } from './bundle.js';
 import type { Admission } from './admission.js';
 import { answerStream, STREAM_ANSWERS_FROM_BYTES } from './answer-stream.js';
 import { BudgetExhausted, RequestBudget, budgetError } from './budget.js';
+import type { ObservableHold } from './byte-gate.js';
 import { settleAll } from './concurrency.js';
 import { AUTH_MESSAGES, RelayError, authorizationError, uniqueErrors, type ErrorDocument } from './errors.js';
 import { type KeySets, type VerifiedTokens, verifyToken } from './auth.js';
@@ -154,8 +155,11 @@ export async function lookup(module: MountedModule, endpoint: Endpoint, observab
   }
 }
 
-/** The provider's upstream calls, each one taken from the request's budget first. */
-function budgeted(http: Http, budget: RequestBudget): Http {
+/**
+ * One observable's upstream calls: each taken from the request's budget first, and its answer
+ * counted in the upstream bytes gate until the observable is done (byte-gate.ts).
+ */
+function budgeted(http: Http, budget: RequestBudget, hold: ObservableHold, providerId: string, signal: AbortSignal, onAbort: () => RelayError): Http {
   return {
     request(request) {
       try {
@@ -163,13 +167,24 @@ function budgeted(http: Http, budget: RequestBudget): Http {
       } catch (error) {
         return Promise.reject(error as Error);
       }
-      budget.callStarted();
-      const call = http.request(request);
-      call.then(
-        () => budget.callEnded(),
-        () => budget.callEnded(),
-      );
-      return call;
+      const kind = `${providerId}\u0000${request.call}`;
+      const { reserved, wait } = hold.before(kind, signal, onAbort);
+      const send = (): ReturnType<Http['request']> => {
+        budget.callStarted();
+        const call = http.request(request);
+        call.then(
+          (response) => {
+            budget.callEnded();
+            hold.after(kind, reserved, response.body.length);
+          },
+          () => {
+            budget.callEnded();
+            hold.after(kind, reserved, 0);
+          },
+        );
+        return call;
+      };
+      return wait === undefined ? send() : wait.then(send);
     },
   };
 }
@@ -195,7 +210,7 @@ async function lookupUntil(
     credentials,
     entitiesLimit: options.entitiesLimit,
     // Health proves the credentials work now: never answered from the cache.
-    http: budgeted(client.forRequest(signal, options.stats, scope, { deadlineAt, useCache: endpoint !== 'health' }), budget),
+    http: client.forRequest(signal, options.stats, scope, { deadlineAt, useCache: endpoint !== 'health' }),
     signal: limits.providerSignal,
     now: new Date(),
     log: options.log,
@@ -222,28 +237,48 @@ async function lookupUntil(
   const logBugs = (): void => {
     if (firstBug !== undefined) options.log.error({ module: provider.id, endpoint, observables: bugs, ...firstBug }, 'unexpected error in a module');
   };
-  const run = async <T extends object>(work: (observable: Observable) => Promise<T>) => {
-    // Every observable at once: the upstream client's concurrency and the request's budget bound
-    // the calls, not a fixed number of observables (no waves; see docs/limits.md).
-    const settled = await settleAll(observables, settings.OBSERVABLE_CONCURRENCY, signal, onDeadline, (observable) =>
-      work(observable).then((result) => {
-        budget.admitResult(result);
-        return result;
-      }, noteBug),
-    );
+  // Each observable sees the upstream through its own share of the budget and the bytes gate.
+  const contextFor = (): { context: ProviderContext<unknown, unknown>; hold: ObservableHold } => {
+    const hold = budget.holdForObservable();
+    return { context: { ...context, http: budgeted(context.http, budget, hold, provider.id, signal, onDeadline) }, hold };
+  };
+  const run = async <T extends object>(work: (context: ProviderContext<unknown, unknown>, observable: Observable) => Promise<T>) => {
+    // Every observable at once: the upstream client's concurrency, the bytes gate and the
+    // request's budget bound the calls, not a fixed number of observables (no waves; docs/limits.md).
+    const settled = await settleAll(observables, settings.OBSERVABLE_CONCURRENCY, signal, onDeadline, (observable) => {
+      const { context: own, hold } = contextFor();
+      return work(own, observable).then(
+        (result) => {
+          hold.done();
+          budget.admitResult(result);
+          return result;
+        },
+        (error: unknown) => {
+          hold.done();
+          return noteBug(error);
+        },
+      );
+    });
     logBugs();
     return { results: settled.results, errors: withBudgetError(settled.errors, provider.displayName) };
   };
 
   if (endpoint === 'health') {
-    await settleOrThrow([null], signal, onDeadline, () => provider.health(context));
+    await settleOrThrow([null], signal, onDeadline, async () => {
+      const { context: own, hold } = contextFor();
+      try {
+        await provider.health(own);
+      } finally {
+        hold.done();
+      }
+    });
     return { data: { status: 'ok' } };
   }
 
   if (endpoint === 'refer') {
     if (provider.refer === undefined || observables.length === 0) return { data: [] };
     const refer = provider.refer.bind(provider);
-    const settled = await run(async (observable) => refer(context, observable));
+    const settled = await run(async (own, observable) => refer(own, observable));
     const links = new Map<string, ReferLink>();
     for (const link of settled.results.flat()) if (!links.has(link.id)) links.set(link.id, link);
     return envelope([...links.values()], settled.errors, (data) => data.length === 0);
@@ -252,7 +287,7 @@ async function lookupUntil(
   const implemented = endpoint === 'deliberate' ? provider.deliberate : provider.observe;
   if (implemented === undefined || observables.length === 0) return { data: {} };
   const find = implemented.bind(provider);
-  const settled = await run((observable) => find(context, observable));
+  const settled = await run((own, observable) => find(own, observable));
   const bundle = new Bundle();
   for (const result of settled.results) bundle.add(result);
   const dangling = bundle.danglingRelationships();

@@ -85,6 +85,16 @@ export interface UpstreamOptions {
   /** Without one, every call goes upstream. */
   gate?: UpstreamGate;
   onCall?: (record: UpstreamCallRecord) => void;
+  /** Answer bytes being received by every client at once, with their bound (docs/limits.md). */
+  inTransit?: TransitBytes;
+}
+
+/** Shared by every provider's client: a call whose answer would pass `limit` is dropped. */
+export interface TransitBytes {
+  used: number;
+  readonly limit: number;
+  /** True when the heap is too full to receive more (heap-pressure.ts). */
+  overloaded?: () => boolean;
 }
 
 function encodeSegment(segment: string): string {
@@ -154,6 +164,13 @@ const TLS_CODES = new Set([
   'HOSTNAME_MISMATCH',
 ]);
 
+function transitError(providerName: string, limit: number): RelayError {
+  return new RelayError(
+    'service unavailable',
+    `The answers being received from the providers reached the relay's bound of ${limit} bytes (MAX_UPSTREAM_BYTES_IN_FLIGHT); this answer of ${providerName} was dropped. Please, try again later.`,
+  );
+}
+
 function tlsReason(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth += 1) {
@@ -218,7 +235,7 @@ export class UpstreamClient {
    */
   private send(request: UpstreamRequest, signal?: AbortLike): Promise<UpstreamResponse> {
     const started = performance.now();
-    const { providerName, timeoutMs, maxBodyBytes, onCall } = this.options;
+    const { providerName, timeoutMs, maxBodyBytes, onCall, inTransit } = this.options;
     return new Promise<UpstreamResponse>((resolve, reject) => {
       let controller: DispatchController | undefined;
       // Why this side ended the call, if it did (the time limit, the caller, the size cap).
@@ -228,10 +245,13 @@ export class UpstreamClient {
       let headers: Record<string, string | undefined> = {};
       const chunks: Buffer[] = [];
       let size = 0;
+      // What this call counts in `inTransit` (the chunks kept).
+      let held = 0;
 
       const finish = (error: RelayError | undefined): void => {
         if (done) return;
         done = true;
+        if (inTransit !== undefined) inTransit.used -= held;
         clearTimeout(timer);
         stopWatching?.();
         onCall?.({ provider: providerName, call: request.call, outcome: error === undefined ? status : error.code, durationMs: performance.now() - started });
@@ -261,7 +281,16 @@ export class UpstreamClient {
         onResponseData: (_controller, chunk) => {
           size += chunk.length;
           if (size > maxBodyBytes) stop(new RelayError('unknown', `The answer of ${providerName} is larger than ${maxBodyBytes} bytes.`));
-          else chunks.push(chunk);
+          else if (inTransit !== undefined && held < inTransit.used && (inTransit.used + chunk.length > inTransit.limit || inTransit.overloaded?.() === true)) {
+            stop(transitError(providerName, inTransit.limit));
+          }
+          else {
+            chunks.push(chunk);
+            if (inTransit !== undefined) {
+              inTransit.used += chunk.length;
+              held += chunk.length;
+            }
+          }
         },
         onResponseEnd: () => finish(reason),
         onResponseError: (_controller, error) => finish(reason ?? this.toRelayError(error)),
