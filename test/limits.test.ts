@@ -21,7 +21,8 @@ describe('the request budget', () => {
   let fake: FakeUpstream;
   let headers: Record<string, string>;
   before(async () => {
-    fake = await startFakeUpstream(hostileOtxHandler({ pulses: 20, entriesPerPage: 10 }));
+    // Like a busy address on OTX: 5 pulses of one page each (6 calls an observable).
+    fake = await startFakeUpstream(hostileOtxHandler({ pulses: 5, pages: 1, entriesPerPage: 10 }));
     headers = bearer(await hs256Token({ key: HOSTILE_OTX_KEY }));
   });
   after(() => fake.close());
@@ -55,9 +56,9 @@ describe('the request budget', () => {
       const relay = await otx(env);
       try {
         const answer = await relay.post(OTX_PATH, distinctIps(30), headers);
-        assert.equal(answer.json.errors.length, 1, JSON.stringify(answer.json.errors));
-        assert.equal(answer.json.errors[0].code, 'too many requests');
-        assert.match(answer.json.errors[0].message, pattern);
+        const budget = (answer.json.errors as { code: string; message: string }[]).filter((error) => error.code === 'too many requests');
+        assert.equal(budget.length, 1, JSON.stringify(answer.json.errors));
+        assert.match(budget[0]!.message, pattern);
         const entities = Object.values(answer.json.data as Record<string, { count: number }>).reduce((sum, list) => sum + list.count, 0);
         assert.ok(entities > 0, 'what fitted is kept');
         if ('REQUEST_MAX_ENTITIES' in env) assert.ok(entities <= 100, `${entities} entities`);
@@ -69,13 +70,16 @@ describe('the request budget', () => {
   });
 
   test('a realistic request is far within the defaults', async () => {
-    const relay = await otx({});
+    const own = await startFakeUpstream(hostileOtxHandler({ pulses: 5, pages: 1, entriesPerPage: 10 }));
+    const relay = await startRelay({ PROVIDERS: 'otx', SECRET_KEY: TEST_SECRET, OTX_API_URL: own.url.replace(/\/$/, '') });
     try {
       const answer = await relay.post(OTX_PATH, distinctIps(100), headers);
       assert.equal(answer.json.errors, undefined, JSON.stringify(answer.json.errors));
-      assert.ok(answer.json.data.sightings.count >= 100);
+      assert.equal(answer.json.data.indicators.count, 500);
+      assert.equal(own.requests.length, 600);
     } finally {
       await relay.close();
+      await own.close();
     }
   });
 
@@ -87,7 +91,7 @@ describe('the request budget', () => {
       assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
       const json = JSON.parse(await response.text());
       assert.equal(json.errors, undefined);
-      assert.ok(json.data.indicators.count >= 200);
+      assert.equal(json.data.indicators.count, 1000);
     } finally {
       await relay.close();
     }
@@ -259,7 +263,6 @@ test('the relay as `npm start` runs it survives a hostile OTX: it answers in the
         assert.ok(['too many requests', 'service unavailable'].includes(error.code), JSON.stringify(error));
       }
     }
-    assert.ok(answers.some((answer) => answer.json.data !== undefined), 'something was answered');
     const health = await fetch(`${url}/healthz`);
     assert.equal(health.status, 200);
     assert.equal(child.exitCode, null, stderr);

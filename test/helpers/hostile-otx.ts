@@ -1,8 +1,10 @@
 // A hostile OTX, built from the project's own OTX fixtures: every value it is asked about is in
 // `pulses` pulses of its own (a flood of distinct values means a flood of distinct pulses), each
-// pulse's indicator list is endless (every page says there is a next one, none lists the value),
+// pulse's indicator list is endless unless `pages` says otherwise (every page says there is a
+// next one, none lists the value),
 // and answers can be made huge (`entriesPerPage`) and slow (`delayMs`). What the relay makes of
 // it is bounded only by its own budgets.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FakeHandler, FakeReply, RecordedRequest } from './fake-upstream.js';
 
@@ -16,6 +18,8 @@ export interface HostileOtxOptions {
   pulses?: number;
   /** Entries on each page of a pulse's indicator list (none of them the value). */
   entriesPerPage?: number;
+  /** Pages of each pulse's list (default: endless, each page says there is a next one). */
+  pages?: number;
   /** Milliseconds before every answer. */
   delayMs?: number;
   /** Called for every request (counting, say). */
@@ -38,16 +42,13 @@ export function hostileOtxHandler(options: HostileOtxOptions = {}): FakeHandler 
   const page = load('pulse-emotet-page-1.json');
   const entry = page.results[0];
   // One page body for every pulse and page: never the value, always a next page.
-  const pageBody = JSON.stringify({
-    ...page,
-    count: 1_000_000,
-    next: 'https://otx.alienvault.com/api/v1/pulses/x/indicators?page=2',
-    results: Array.from({ length: entries }, (_, index) => ({ ...entry, id: 1_000_000 + index, indicator: `192.0.2.${index % 250}` })),
-  });
+  const results = Array.from({ length: entries }, (_, index) => ({ ...entry, id: 1_000_000 + index, indicator: `192.0.2.${index % 250}` }));
+  const pageBody = JSON.stringify({ ...page, count: 1_000_000, next: 'https://otx.alienvault.com/api/v1/pulses/x/indicators?page=2', results });
+  const lastPageBody = JSON.stringify({ ...page, count: entries, next: null, results });
   // Made from one serialised template: the fake must answer thousands of these quickly.
   const [before = '', middle = '', after = ''] = JSON.stringify({ ...template, id: '\u0000', name: '\u0001' }).split(/\\u000[01]/);
   const pulseJson = (value: string, index: number): string =>
-    `${before}${(index + 1).toString(16).padStart(8, '0')}${Buffer.from(value).toString('hex').padEnd(16, '0').slice(0, 16)}${middle}Hostile pulse ${index} for ${value}${after}`;
+    `${before}${(index + 1).toString(16).padStart(8, '0')}${createHash('sha1').update(value).digest('hex').slice(0, 16)}${middle}Hostile pulse ${index} for ${value}${after}`;
   const { pulse_info: pulseInfo, ...rest } = general;
   const head = JSON.stringify(rest).slice(0, -1);
   const generalBody = (value: string): string => {
@@ -63,7 +64,10 @@ export function hostileOtxHandler(options: HostileOtxOptions = {}): FakeHandler 
     const segments = path.split('/').slice(1).map((segment) => decodeURIComponent(segment));
     if (segments[2] === 'user') return delay({ body: load('user-me.json') });
     if (segments[2] === 'indicators' && segments[5] === 'general') return delay({ body: generalBody(segments[4] ?? '') });
-    if (segments[2] === 'pulses') return delay({ body: pageBody });
+    if (segments[2] === 'pulses') {
+      const number = Number(new URLSearchParams(request.url.split('?')[1] ?? '').get('page') ?? '1');
+      return delay({ body: options.pages !== undefined && number >= options.pages ? lastPageBody : pageBody });
+    }
     return { status: 404, body: { detail: 'Not found.' } };
   };
 }
