@@ -118,6 +118,17 @@ async function normalLoad(relay: RelayProcess, headers: Record<string, string>, 
   return { rps: result.requests.average, errors: result.errors + result.timeouts + result.non2xx };
 }
 
+/** The relay's own event-loop delay p99 (ms) since the last scrape (prom-client resets it on every scrape). */
+async function loopDelayP99(relay: RelayProcess): Promise<number> {
+  try {
+    const text = await (await fetch(`${relay.url}/metrics`)).text();
+    const match = /^nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
+    return match === null ? NaN : Number(match[1]) * 1000;
+  } catch {
+    return NaN;
+  }
+}
+
 /** The answer's size and its error codes/messages, without parsing megabytes of data here. */
 async function send(relay: RelayProcess, path: string, body: unknown, headers: Record<string, string>) {
   const started = performance.now();
@@ -172,6 +183,7 @@ for (const scenario of SCENARIOS) {
   const probe = startProbe(relay.url);
   await sleep(200);
   await probe.report();
+  await loopDelayP99(relay);
   let peak = relay.rss();
   const sampler = setInterval(() => (peak = Math.max(peak, relay.rss())), 50);
   const before = [fakes.calls(0), fakes.calls(2)];
@@ -183,6 +195,7 @@ for (const scenario of SCENARIOS) {
   clearInterval(sampler);
   peak = Math.max(peak, relay.rss());
   const health = await probe.report();
+  const loopP99 = await loopDelayP99(relay);
   await probe.stop();
   const alive = await fetch(`${relay.url}/healthz`).then(
     (response) => response.ok,
@@ -201,6 +214,7 @@ for (const scenario of SCENARIOS) {
     `${Math.round(slowest)} ms`,
     String(Math.round(calls / Math.max(1, scenario.requests.length - refused))),
     `${health.p99.toFixed(1)} / ${health.max.toFixed(1)} ms`,
+    `${loopP99.toFixed(1)} ms`,
     `${load.rps.toFixed(0)} (${((100 * load.rps) / Math.max(1, baseline.rps)).toFixed(0)}%)`,
     `${refused}/${scenario.requests.length}`,
     codes.join(', ') || '-',
@@ -214,7 +228,7 @@ for (const scenario of SCENARIOS) {
   await sleep(1000);
 }
 
-const headers = ['scenario', 'alive', 'peak RSS MiB', 'largest answer', 'slowest answer', 'calls/request', '/healthz p99 / max', 'normal req/s', 'refused', 'error codes'];
+const headers = ['scenario', 'alive', 'peak RSS MiB', 'largest answer', 'slowest answer', 'calls/request', '/healthz p99 / max', 'relay loop delay p99', 'normal req/s', 'refused', 'error codes'];
 const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column]!.length)));
 const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
 console.log('');

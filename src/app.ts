@@ -18,7 +18,8 @@ import { ModuleRelay, type Endpoint, type MountedModule } from './core/relay.js'
 import type { Settings } from './core/settings.js';
 import { DROP_AT, heapUsed, watchHeap } from './core/heap-pressure.js';
 import { serverTimeouts } from './core/timeouts.js';
-import { UpstreamClient } from './core/upstream.js';
+import { UpstreamClient, type TransitBytes } from './core/upstream.js';
+import type { ByteGate } from './core/byte-gate.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { PROVIDERS } from './providers/registry.js';
 
@@ -31,7 +32,7 @@ export interface AppOptions {
 }
 
 export interface RelayApp extends FastifyInstance {
-  relay: { shuttingDown: boolean; modules: MountedModule[]; metrics: RelayMetrics; cache: CacheStore | undefined };
+  relay: { shuttingDown: boolean; modules: MountedModule[]; metrics: RelayMetrics; cache: CacheStore | undefined; admission: Admission };
 }
 
 // Credentials never reach a log line; these paths are a second line of defence.
@@ -60,10 +61,17 @@ export function loggerOptions(settings: Pick<Settings, 'LOG_LEVEL' | 'LOG_FORMAT
 export function mountModules(
   settings: Settings,
   providers: readonly Provider[],
-  options: { agent?: Agent; metrics?: RelayMetrics; gates?: GateResources } = {},
+  options: { agent?: Agent; metrics?: RelayMetrics; gates?: GateResources; upstreamBytes?: ByteGate } = {},
 ): MountedModule[] {
-  // One bound for the answers all providers' calls are receiving at once (docs/limits.md).
-  const inTransit = { used: 0, limit: settings.MAX_UPSTREAM_BYTES_IN_FLIGHT, overloaded: () => heapUsed() > DROP_AT };
+  // One bound for the answers all providers' calls are receiving at once, and a hard stop when
+  // what observables hold is already twice its bound (answers larger than the gate expected) or
+  // the heap is nearly full (docs/limits.md).
+  const held = options.upstreamBytes;
+  const inTransit: TransitBytes = {
+    used: 0,
+    limit: settings.MAX_UPSTREAM_BYTES_IN_FLIGHT,
+    overloaded: () => heapUsed() > DROP_AT || (held !== undefined && held.used + inTransit.used > 2 * held.limit),
+  };
   return settings.PROVIDERS.map((id) => {
     const provider = providers.find((candidate) => candidate.id === id);
     if (provider === undefined) throw new Error(`Unknown provider ${id}; known: ${providers.map((p) => p.id).join(', ')}`);
@@ -128,8 +136,16 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
     lastStoreWarning = Date.now();
     app.log.warn({ err: error }, 'cache or rate-limit store failing; calling providers without it');
   });
-  const modules = mountModules(settings, providers, { ...(options.agent === undefined ? {} : { agent: options.agent }), metrics, gates });
-  app.decorate('relay', { shuttingDown: false, modules, metrics, cache: gates.cache });
+  // The bound on the work in flight across requests (docs/limits.md).
+  const admission = new Admission(settings);
+  const stopWatchingHeap = watchHeap();
+  const modules = mountModules(settings, providers, {
+    ...(options.agent === undefined ? {} : { agent: options.agent }),
+    metrics,
+    gates,
+    upstreamBytes: admission.upstreamBytes,
+  });
+  app.decorate('relay', { shuttingDown: false, modules, metrics, cache: gates.cache, admission });
   // Before any route: the generator records the routes added after it.
   await registerOpenApi(app, {
     title: PACKAGE_NAME,
@@ -180,8 +196,6 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
   });
 
   const keySets = new KeySets();
-  const admission = new Admission(settings);
-  const stopWatchingHeap = watchHeap();
   const verifiedTokens = new VerifiedTokens();
   app.get('/', documented(serverRouteSchemas.root), async () => ({
     name: PACKAGE_NAME,

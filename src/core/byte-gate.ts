@@ -20,6 +20,8 @@ interface Waiter {
   bytes: number;
   /** Which observable asks (lower is older): the oldest one under way may always go. */
   seq: number;
+  /** Whether the observable has no call in flight: only then may the oldest pass a full gate. */
+  idle: () => boolean;
   owner: RequestHold;
   resolve: () => void;
 }
@@ -58,8 +60,8 @@ export class ByteGate {
   }
 
   /** Resolves once `bytes` fit (at once, most of the time: then no promise is made); rejects when `signal` aborts first. */
-  admit(bytes: number, seq: number, owner: RequestHold, signal: AbortLike, onAbort: () => RelayError): Promise<void> | undefined {
-    if (this.waiters.length === 0 && this.fits(bytes, seq)) {
+  admit(bytes: number, seq: number, idle: () => boolean, owner: RequestHold, signal: AbortLike, onAbort: () => RelayError): Promise<void> | undefined {
+    if (this.waiters.length === 0 && this.fits(bytes, seq, idle)) {
       this.take(bytes, seq, owner);
       return undefined;
     }
@@ -68,6 +70,7 @@ export class ByteGate {
       const waiter: Waiter = {
         bytes,
         seq,
+        idle,
         owner,
         resolve: () => {
           stop();
@@ -106,10 +109,13 @@ export class ByteGate {
     this.wake();
   }
 
-  /** Room for it, or nothing held, or it is the oldest observable under way (so something always progresses). */
-  private fits(bytes: number, seq: number): boolean {
+  /**
+   * Room for it, or nothing held, or it is the oldest observable under way and has no other call
+   * in flight (so something always progresses, one call at a time).
+   */
+  private fits(bytes: number, seq: number, idle: () => boolean): boolean {
     if (this.used === 0 || (this.used + bytes <= this.limit && heapUsed() < THROTTLE_AT)) return true;
-    if (!this.holders.has(seq)) return false;
+    if (!this.holders.has(seq) || !idle()) return false;
     for (const holder of this.holders) if (holder < seq) return false;
     return true;
   }
@@ -131,10 +137,10 @@ export class ByteGate {
         if (waiter.owner.held < current.owner.held || (waiter.owner.held === current.owner.held && waiter.seq < current.seq)) best = index;
       }
       let next = this.waiters[best]!;
-      if (!this.fits(next.bytes, next.seq)) {
+      if (!this.fits(next.bytes, next.seq, next.idle)) {
         // The oldest observable under way may be waiting behind it: it always may go.
         const oldest = this.waiters.reduce((a, b) => (a.seq <= b.seq ? a : b));
-        if (!this.fits(oldest.bytes, oldest.seq)) return;
+        if (!this.fits(oldest.bytes, oldest.seq, oldest.idle)) return;
         next = oldest;
         best = this.waiters.indexOf(oldest);
       }
@@ -147,6 +153,9 @@ export class ByteGate {
 /** One observable's share: what its answers hold, given back when it is done. */
 export class ObservableHold {
   private held = 0;
+  private inFlight = 0;
+  private closed = false;
+  private readonly idle = (): boolean => this.inFlight === 0;
   private readonly seq: number;
 
   constructor(
@@ -158,16 +167,33 @@ export class ObservableHold {
 
   /** Before a call of `kind`: its estimate reserved, once there is room for it. */
   before(kind: string, signal: AbortLike, onAbort: () => RelayError): { reserved: number; wait: Promise<void> | undefined } {
+    // Work left over once the observable was answered holds nothing (and is being cancelled).
+    if (this.closed) return { reserved: 0, wait: undefined };
     const reserved = this.gate.estimate(kind);
-    const wait = this.gate.admit(reserved, this.seq, this.owner, signal, onAbort);
-    if (wait === undefined) this.held += reserved;
-    else wait.then(() => (this.held += reserved), () => undefined);
+    const wait = this.gate.admit(reserved, this.seq, this.idle, this.owner, signal, onAbort);
+    if (wait === undefined) {
+      this.held += reserved;
+      this.inFlight += 1;
+    } else {
+      wait.then(
+        () => {
+          if (this.closed) return this.gate.release(reserved, this.owner);
+          this.held += reserved;
+          this.inFlight += 1;
+        },
+        () => undefined,
+      );
+    }
     return { reserved, wait };
   }
 
-  /** After the call: what it brought replaces the estimate. */
-  after(kind: string, reserved: number, bytes: number): void {
-    this.gate.learn(kind, bytes);
+  /** After the call: what it brought replaces the estimate (a failed call brought nothing, and teaches nothing). */
+  after(kind: string, reserved: number, bytes: number | undefined): void {
+    if (bytes !== undefined) this.gate.learn(kind, bytes);
+    // Its reservation went back with the rest when the observable was done.
+    if (this.closed) return;
+    this.inFlight -= 1;
+    bytes ??= 0;
     const delta = bytes - reserved;
     this.held += delta;
     if (delta > 0) this.gate.add(delta, this.owner);
@@ -175,6 +201,8 @@ export class ObservableHold {
   }
 
   done(): void {
+    if (this.closed) return;
+    this.closed = true;
     const held = this.held;
     this.held = 0;
     this.gate.release(held, this.owner);

@@ -152,6 +152,9 @@ export async function lookup(module: MountedModule, endpoint: Endpoint, observab
     clearTimeout(timer);
     stopWatchingCaller?.();
     stopWatchingBudget();
+    // Whatever is still running was left out of the answer (a search past its own time limit, an
+    // observable past the deadline): its calls end now instead of holding memory and quota.
+    stop();
   }
 }
 
@@ -179,7 +182,7 @@ function budgeted(http: Http, budget: RequestBudget, hold: ObservableHold, provi
           },
           () => {
             budget.callEnded();
-            hold.after(kind, reserved, 0);
+            hold.after(kind, reserved, undefined);
           },
         );
         return call;

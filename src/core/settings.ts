@@ -134,7 +134,7 @@ export const coreSettingsSchema = z.object({
   MAX_ANSWER_BYTES_IN_FLIGHT: setting.integer(1024, 64 * 1024 ** 3, 32 * 1024 * 1024),
   // Upstream answers held by observables still being looked up (byte-gate.ts): what a 256 MiB
   // heap holds next to the answers in flight and the cache, parsed (about 3 × the bytes).
-  MAX_UPSTREAM_BYTES_IN_FLIGHT: setting.integer(64 * 1024, 64 * 1024 ** 3, 16 * 1024 * 1024),
+  MAX_UPSTREAM_BYTES_IN_FLIGHT: setting.integer(64 * 1024, 64 * 1024 ** 3, 8 * 1024 * 1024),
   MAX_UPSTREAM_CALLS_IN_FLIGHT: setting.integer(1, 100_000_000, 20_000),
   MAX_REQUESTS_IN_FLIGHT: setting.integer(1, 1_000_000, 512),
   // Per credential (per client address where a module reads no credential): Threat Response

@@ -281,7 +281,7 @@ export class UpstreamClient {
         onResponseData: (_controller, chunk) => {
           size += chunk.length;
           if (size > maxBodyBytes) stop(new RelayError('unknown', `The answer of ${providerName} is larger than ${maxBodyBytes} bytes.`));
-          else if (inTransit !== undefined && held < inTransit.used && (inTransit.used + chunk.length > inTransit.limit || inTransit.overloaded?.() === true)) {
+          else if (inTransit !== undefined && ((held < inTransit.used && inTransit.used + chunk.length > inTransit.limit) || inTransit.overloaded?.() === true)) {
             stop(transitError(providerName, inTransit.limit));
           }
           else {
