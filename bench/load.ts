@@ -42,7 +42,7 @@ const requests = await Promise.all(
       path: `/${scenario.providerId}/${endpoint}`,
       headers: {
         'content-type': 'application/json',
-        ...(scenario.credentials === null ? {} : { authorization: `Bearer ${await hs256Token({ ...scenario.credentials })}` }),
+        ...(scenario.credentials === null ? {} : { authorization: `Bearer ${await hs256Token({ ...scenario.credentials, provider: scenario.providerId })}` }),
       },
       body: JSON.stringify(scenario.observables(3)),
     })),

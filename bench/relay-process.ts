@@ -8,7 +8,7 @@ import { freePort } from '../test/helpers/ports.js';
 export interface RelayProcess {
   url: string;
   /** `receivedAt`: performance.now() once the whole answer has arrived, before it is parsed here. */
-  post(path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; json: any; receivedAt: number }>;
+  post(path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; json: any; receivedAt: number; retryAfter: string | undefined }>;
   /** Highest RSS seen so far, in bytes. */
   peakRss(): number;
   /** RSS now, in bytes (0 once it has exited). */
@@ -79,7 +79,7 @@ export async function startRelayProcess(env: Record<string, string>, nodeArgs: r
       } catch {
         // Not JSON: kept as text.
       }
-      return { status: response.status, json, receivedAt };
+      return { status: response.status, json, receivedAt, retryAfter: response.headers.get('retry-after') ?? undefined };
     },
     peakRss: () => peak,
     rss: () => (child.pid === undefined ? 0 : (processRss(child.pid) ?? 0)),

@@ -1,6 +1,5 @@
 // buildApp(): the Fastify server with every mounted module, kept apart from the file that
 // listens so tests (and the CLI) build the same app.
-import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -15,10 +14,13 @@ import { RelayMetrics, measuredGate, registerMetricsRoute } from './core/metrics
 import { documented, moduleRouteSchema, registerOpenApi, serverRouteSchemas, type DocumentedEndpoint } from './core/openapi.js';
 import type { Provider } from './core/provider.js';
 import { ModuleRelay, type Endpoint, type MountedModule } from './core/relay.js';
+import { QuietProbesLogController, requestIdFor } from './core/request-logs.js';
 import type { Settings } from './core/settings.js';
 import { DROP_AT, heapUsed, watchHeap } from './core/heap-pressure.js';
 import { serverTimeouts } from './core/timeouts.js';
+import { startupReport } from './core/startup.js';
 import { UpstreamClient, type TransitBytes } from './core/upstream.js';
+import type { Logger } from './core/upstream-failure.js';
 import type { ByteGate } from './core/byte-gate.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { PROVIDERS } from './providers/registry.js';
@@ -61,7 +63,7 @@ export function loggerOptions(settings: Pick<Settings, 'LOG_LEVEL' | 'LOG_FORMAT
 export function mountModules(
   settings: Settings,
   providers: readonly Provider[],
-  options: { agent?: Agent; metrics?: RelayMetrics; gates?: GateResources; upstreamBytes?: ByteGate } = {},
+  options: { agent?: Agent; metrics?: RelayMetrics; gates?: GateResources; log?: Logger; upstreamBytes?: ByteGate } = {},
 ): MountedModule[] {
   // One bound for the answers all providers' calls are receiving at once, and a hard stop when
   // what observables hold is already twice its bound (answers larger than the gate expected) or
@@ -79,13 +81,17 @@ export function mountModules(
     const gate = gates?.gateFor(provider);
     const client = new UpstreamClient({
       providerName: provider.displayName,
+      providerId: provider.id,
       timeoutMs: settings.UPSTREAM_TIMEOUT_MS,
       maxBodyBytes: settings.UPSTREAM_MAX_BODY_BYTES,
       concurrency: settings.UPSTREAM_CONCURRENCY,
       inTransit,
       gate: gate === undefined || metrics === undefined ? gate : measuredGate(gate, provider.id, metrics, { cacheEnabled: gates?.cache !== undefined }),
       ...(options.agent === undefined ? {} : { agent: options.agent }),
-      ...(metrics === undefined ? {} : { onCall: (record) => metrics.recordUpstreamCall(provider.id, record) }),
+      ...(metrics === undefined
+        ? {}
+        : { onCall: (record) => metrics.recordUpstreamCall(provider.id, record), onFailure: (failure) => metrics.recordUpstreamFailure(failure) }),
+      ...(options.log === undefined ? {} : { log: options.log }),
     });
     // Hints live no longer than the answers they came from (see memo.ts).
     const ttlSeconds = settings.cacheTtlSeconds[id] ?? settings.CACHE_TTL_SECONDS;
@@ -117,8 +123,10 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
     bodyLimit: settings.BODY_LIMIT_BYTES,
     trustProxy: settings.TRUST_PROXY,
     return503OnClosing: false,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // The caller's X-Request-Id only when short and plain (request-logs.ts); echoed in onSend below.
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    logController: new QuietProbesLogController(),
     routerOptions: { ignoreTrailingSlash: true },
     // Room for large tokens to reach the auth check and get its error; beyond this, 431.
     http: { maxHeaderSize: 32 * 1024, requestTimeout, headersTimeout, connectionsCheckingInterval },
@@ -143,15 +151,19 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
     ...(options.agent === undefined ? {} : { agent: options.agent }),
     metrics,
     gates,
+    log: app.log,
     upstreamBytes: admission.upstreamBytes,
   });
   app.decorate('relay', { shuttingDown: false, modules, metrics, cache: gates.cache, admission });
+  const startup = startupReport(settings, modules.map(({ provider }) => ({ id: provider.id, needsCredentials: provider.credentialsSchema !== null })));
+  app.log.info(startup.fields, 'relay starting');
+  for (const warning of startup.warnings) app.log.warn(warning);
   // Before any route: the generator records the routes added after it.
   await registerOpenApi(app, {
     title: PACKAGE_NAME,
     version: PACKAGE_VERSION,
     description: 'Threat-intelligence relay for Cisco Threat Response / XDR. Each module is mounted under its id.',
-  });
+  }, { enabled: settings.DOCS });
 
   // Bodies are parsed by the relay itself whatever their content type (Threat Response and curl
   // differ), so that every malformed body gets the contract's error.
@@ -221,9 +233,10 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
 
   registerMetricsRoute(app, metrics, settings.METRICS_TOKEN);
 
-  // While draining, every answer closes its connection, so keep-alive clients do not hold the
-  // server open after their last in-flight request.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Every answer names its request (the id in its log lines). While draining, every answer closes
+  // its connection, so keep-alive clients do not hold the server open after their last request.
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
     if (app.relay.shuttingDown) reply.header('connection', 'close');
     return payload;
   });

@@ -5,8 +5,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, generateKeyPair } from 'jose';
 import { echoProvider } from './helpers/echo-provider.js';
+import { HS256_MESSAGES } from '../src/core/errors.js';
+import { defineProvider } from '../src/core/provider.js';
+import { startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.js';
+import { keyedProvider } from './helpers/keyed-provider.js';
 import { startRelay, type RunningRelay } from './helpers/relay.js';
-import { TEST_SECRET, bearer, hs256Token, startJwksServer, type JwksServer } from './helpers/tokens.js';
+import { TEST_SECRET, bearer, hs256Token, moduleToken, startJwksServer, type JwksServer } from './helpers/tokens.js';
 
 const OBSERVE = '/echo/observe/observables';
 const BODY = [{ type: 'ip', value: '1.2.3.4' }];
@@ -42,10 +46,10 @@ describe('HS256 tokens', () => {
     expectAuthError(await relay.post(OBSERVE, BODY, bearer(await hs256Token({ other: 'x' }))), 'Wrong JWT payload structure'));
   test('payload with a wrong field type', async () =>
     expectAuthError(await relay.post(OBSERVE, BODY, bearer(await hs256Token({ key: 42 }))), 'Wrong JWT payload structure'));
-  test('wrong key', async () =>
+  test('wrong key: its own words about SECRET_KEY, not SecureX or jwks hosts', async () =>
     expectAuthError(
       await relay.post(OBSERVE, BODY, bearer(await hs256Token({ key: 'k' }, 'another-secret-another-secret-another'))),
-      'Failed to decode JWT with provided key. Make sure domain in custom_jwks_host corresponds to your SecureX instance region.',
+      HS256_MESSAGES.badSignature,
     ));
   test('alg none is refused', async () =>
     expectAuthError(
@@ -87,10 +91,7 @@ describe('HS256 without SECRET_KEY', () => {
   test('is refused', async () => {
     const relay = await startRelay({ PROVIDERS: 'echo' }, { providers: [echoProvider] });
     try {
-      expectAuthError(
-        await relay.post(OBSERVE, BODY, bearer(await hs256Token({ key: 'k' }))),
-        'Failed to decode JWT with provided key. Make sure domain in custom_jwks_host corresponds to your SecureX instance region.',
-      );
+      expectAuthError(await relay.post(OBSERVE, BODY, bearer(await hs256Token({ key: 'k' }))), HS256_MESSAGES.noSecretKey);
     } finally {
       await relay.close();
     }
@@ -141,10 +142,8 @@ describe('RS256 tokens with JWKS_URL', () => {
   test('HS256 signed with the RSA public key (algorithm confusion) is refused', async () => {
     const publicKeyText = JSON.stringify(jwks.publicJwk);
     const token = await new SignJWT({ key: 'k', aud: `${relay.url}/echo` }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(publicKeyText));
-    expectAuthError(
-      await relay.post(OBSERVE, BODY, bearer(token)),
-      'Failed to decode JWT with provided key. Make sure domain in custom_jwks_host corresponds to your SecureX instance region.',
-    );
+    // Verified with SECRET_KEY, never with the RSA key: a signature that does not match it.
+    expectAuthError(await relay.post(OBSERVE, BODY, bearer(token)), HS256_MESSAGES.badSignature);
   });
 });
 
@@ -221,3 +220,72 @@ test('unsupported algorithms are refused', async () => {
   }
 });
 
+
+describe('HS256 tokens are bound to their module when several are mounted', () => {
+  // A second module with the same credentials shape as echo (as OTX and Pulsedive share `key`).
+  const otherProvider = defineProvider({ ...echoProvider, id: 'other', displayName: 'Other' });
+  let relay: RunningRelay;
+  let fake: FakeUpstream;
+  before(async () => {
+    fake = await startFakeUpstream(() => ({ status: 200, body: {} }));
+    relay = await startRelay(
+      { PROVIDERS: 'echo,other,keyed', SECRET_KEY: TEST_SECRET, KEYED_URL: fake.url },
+      { providers: [echoProvider, otherProvider, keyedProvider] },
+    );
+  });
+  after(async () => {
+    await relay.close();
+    await fake.close();
+  });
+
+  test('a token naming no module (no provider claim, no aud) is refused, saying how to make one', async () => {
+    expectAuthError(await relay.post(OBSERVE, BODY, bearer(await hs256Token({ key: 'k' }))), HS256_MESSAGES.notBound('echo'));
+    assert.match(HS256_MESSAGES.notBound('echo'), /not bound to this module \(echo\).*ctr-relay jwt --provider echo/);
+  });
+  test('a provider claim binds it: accepted by its module, refused by another (remembered or not)', async () => {
+    const token = bearer(await moduleToken('echo', { key: 'k' }));
+    assert.equal((await relay.post(OBSERVE, BODY, token)).json.data.judgements.count, 1);
+    assert.equal((await relay.post(OBSERVE, BODY, token)).json.data.judgements.count, 1);
+    expectAuthError(await relay.post('/other/observe/observables', BODY, token), HS256_MESSAGES.otherProvider('echo', 'other'));
+  });
+  test('aud binds it: the module URL is accepted, another module URL is a wrong audience', async () => {
+    const token = bearer(await hs256Token({ key: 'k', aud: `${relay.url}/echo` }));
+    assert.equal((await relay.post(OBSERVE, BODY, token)).json.data.judgements.count, 1);
+    expectAuthError(await relay.post('/other/observe/observables', BODY, token), 'Wrong configuration-token-audience');
+  });
+  test('a provider claim that is not a module id is not echoed back', async () => {
+    expectAuthError(await relay.post(OBSERVE, BODY, bearer(await hs256Token({ key: 'k', provider: '<b>x</b>' }))), HS256_MESSAGES.notBound('echo'));
+    expectAuthError(await relay.post(OBSERVE, BODY, bearer(await hs256Token({ key: 'k', provider: ['echo'] }))), HS256_MESSAGES.notBound('echo'));
+  });
+  test('a multi-provider (enrichment) token is not a module token', async () => {
+    const multi = bearer(await hs256Token({ echo: { key: 'k' }, other: { key: 'k' }, aud: `${relay.url}/enrich` }));
+    expectAuthError(await relay.post(OBSERVE, BODY, multi), 'Wrong configuration-token-audience');
+    expectAuthError(await relay.post(OBSERVE, BODY, bearer(await hs256Token({ echo: { key: 'k' } }))), HS256_MESSAGES.notBound('echo'));
+  });
+  test("another module's key is never sent upstream", async () => {
+    const otherToken = bearer(await hs256Token({ key: 'other-module-key', provider: 'other' }));
+    const unbound = bearer(await hs256Token({ key: 'unbound-key' }));
+    expectAuthError(await relay.post('/keyed/health', undefined, otherToken), HS256_MESSAGES.otherProvider('other', 'keyed'));
+    expectAuthError(await relay.post('/keyed/health', undefined, unbound), HS256_MESSAGES.notBound('keyed'));
+    expectAuthError(await relay.post('/keyed/observe/observables', BODY, unbound), HS256_MESSAGES.notBound('keyed'));
+    assert.equal(fake.requests.length, 0);
+    assert.deepEqual((await relay.post('/keyed/health', undefined, bearer(await hs256Token({ key: 'keyed-key', provider: 'keyed' })))).json, { data: { status: 'ok' } });
+    assert.equal(fake.requests.length, 1);
+    assert.match(fake.requests[0]!.url, /key=keyed-key/);
+  });
+});
+
+describe('a single-module mount stays a drop-in for the original', () => {
+  test('any valid token, with or without aud or provider claim; a claim naming another module is refused', async () => {
+    const relay = await startRelay({ PROVIDERS: 'echo', SECRET_KEY: TEST_SECRET }, { providers: [echoProvider] });
+    try {
+      for (const path of [OBSERVE, '/observe/observables']) {
+        assert.equal((await relay.post(path, BODY, bearer(await hs256Token({ key: 'k' })))).json.data.judgements.count, 1);
+        assert.equal((await relay.post(path, BODY, bearer(await hs256Token({ key: 'k', provider: 'echo' })))).json.data.judgements.count, 1);
+      }
+      expectAuthError(await relay.post(OBSERVE, BODY, bearer(await hs256Token({ key: 'k', provider: 'otx' }))), HS256_MESSAGES.otherProvider('otx', 'echo'));
+    } finally {
+      await relay.close();
+    }
+  });
+});

@@ -1,10 +1,9 @@
 // `ctr-relay` run as a child process against fake providers: help, lookup (table and --json),
-// jwt tokens the relay accepts, module types for every registered module, serve.
+// module types for every registered module, serve.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { stripVTControlCharacters } from 'node:util';
-import { decodeJwt } from 'jose';
 import { guessObservableType } from '../src/cli/guess-type.js';
 import { credentialEnvName, credentialFields } from '../src/cli/credentials.js';
 import { renderLookupTable } from '../src/cli/lookup-table.js';
@@ -14,10 +13,8 @@ import type { Provider } from '../src/core/provider.js';
 import { PROVIDERS } from '../src/providers/registry.js';
 import { runCli, spawnCli } from './helpers/cli.js';
 import { startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.js';
-import { startRelay } from './helpers/relay.js';
 import type { ProviderScenario } from './helpers/scenario.js';
 import { SCENARIOS } from './helpers/scenarios.js';
-import { bearer, hs256Token } from './helpers/tokens.js';
 
 /** The start of an ANSI colour code. */
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[`);
@@ -211,74 +208,7 @@ describe('ctr-relay lookup against fake providers', { concurrency: true }, () =>
   });
 });
 
-describe('ctr-relay jwt', { concurrency: true }, () => {
-  const fakes = new Map<string, FakeUpstream>();
-  const withCredentials = SCENARIOS.filter((scenario) => scenario.credentials !== null);
-  before(async () => {
-    for (const scenario of withCredentials) fakes.set(scenario.providerId, await startFakeUpstream(scenario.handler));
-  });
-  after(async () => {
-    await Promise.all([...fakes.values()].map((fake) => fake.close()));
-  });
-
-  function parseOutput(stdout: string): { secretKey: string; token: string } {
-    const secretKey = /^SECRET_KEY=(.+)$/m.exec(stdout)?.[1];
-    const token = /^JWT=(.+)$/m.exec(stdout)?.[1];
-    assert.ok(secretKey && token, stdout);
-    return { secretKey, token };
-  }
-
-  for (const scenario of withCredentials) {
-    test(`${scenario.providerId}: a new SECRET_KEY and a token the relay accepts for /health`, async () => {
-      const provider = providerOf(scenario);
-      const flags = Object.entries(scenario.credentials ?? {}).flatMap(([field, value]) => [`--${field}`, value]);
-      const result = await runCli(['jwt', '--provider', provider.id, ...flags]);
-      assert.equal(result.status, 0, result.stderr);
-      const { secretKey, token } = parseOutput(result.stdout);
-      assert.match(secretKey, /^[0-9a-f]{64}$/);
-      assert.deepEqual(Object.keys(decodeJwt(token)).filter((name) => name !== 'iat').sort(), credentialFields(provider).sort());
-
-      const relay = await startRelay({ PROVIDERS: provider.id, SECRET_KEY: secretKey, ...scenario.envFor(fakes.get(scenario.providerId)!.url) });
-      try {
-        const accepted = await relay.post(`/${provider.id}/health`, undefined, bearer(token));
-        assert.deepEqual(accepted.json, { data: { status: 'ok' } });
-        const forged = await hs256Token({ ...scenario.credentials }, 'another-secret-0123456789abcdef0123456789abcdef');
-        const refused = await relay.post(`/${provider.id}/health`, undefined, bearer(forged));
-        assert.equal(refused.json.errors[0].code, 'authorization error');
-      } finally {
-        await relay.close();
-      }
-    });
-  }
-
-  test('--secret, --entities-limit and --audience end up in the token; credentials may come from the environment', async () => {
-    const result = await runCli(
-      ['jwt', '--provider', 'otx', '--secret', 'a-secret-key-of-at-least-32-characters!', '--entities-limit', '25', '--audience', 'https://relay.example.com/otx/'],
-      { OTX_KEY: 'otx-key-from-env' },
-    );
-    assert.equal(result.status, 0, result.stderr);
-    const { secretKey, token } = parseOutput(result.stdout);
-    assert.equal(secretKey, 'a-secret-key-of-at-least-32-characters!');
-    const payload = decodeJwt(token);
-    assert.equal(payload.key, 'otx-key-from-env');
-    assert.equal(payload.CTR_ENTITIES_LIMIT, 25);
-    assert.equal(payload.aud, 'https://relay.example.com/otx');
-    assert.match(result.stderr, /key: from OTX_KEY/);
-    assert.doesNotMatch(result.stderr, /otx-key-from-env/, 'the credential is not echoed');
-  });
-
-  test('a missing credential without a terminal, or a provider without credentials, is a usage error', async () => {
-    const missing = await runCli(['jwt', '--provider', 'xforce', '--key', 'k']);
-    assert.equal(missing.status, 2);
-    assert.match(missing.stderr, /--password is required for xforce \(or set XFORCE_PASSWORD\)/);
-    const none = await runCli(['jwt', '--provider', 'cybercrime-tracker']);
-    assert.equal(none.status, 2);
-    assert.match(none.stderr, /CyberCrime Tracker needs no credentials/);
-    const badLimit = await runCli(['jwt', '--provider', 'otx', '--key', 'k', '--entities-limit', '0']);
-    assert.equal(badLimit.status, 2);
-    assert.match(badLimit.stderr, /--entities-limit accepts a whole number from 1 to 1000/);
-  });
-});
+// `ctr-relay jwt`: test/jwt.test.ts.
 
 describe('ctr-relay module-type', { concurrency: true }, () => {
   for (const provider of PROVIDERS) {

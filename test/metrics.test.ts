@@ -57,7 +57,7 @@ describe('GET /metrics', () => {
       { PROVIDERS: 'cybercrime-tracker,echo', SECRET_KEY: TEST_SECRET, CACHE: 'off', ...cybercrime.envFor(fake.url) },
       { providers: [...PROVIDERS, echoProvider] },
     );
-    token = await hs256Token({ key: 'k' });
+    token = await hs256Token({ key: 'k', provider: 'echo' });
   });
   after(async () => {
     await relay.close();
@@ -94,9 +94,30 @@ describe('GET /metrics', () => {
     const samples = await scrape(relay);
     assert.equal(valueOf(samples, 'ctr_relay_upstream_calls_total', status200) - valueOf(start, 'ctr_relay_upstream_calls_total', status200), 1);
     assert.equal(valueOf(samples, 'ctr_relay_upstream_calls_total', status500) - valueOf(start, 'ctr_relay_upstream_calls_total', status500), 1);
+    // The 500 is a failed call, by cause; the 200 is not.
+    const failedHttp = { provider: 'cybercrime-tracker', call: 'query', cause: 'http' };
+    assert.equal(valueOf(samples, 'ctr_relay_upstream_failures_total', failedHttp) - valueOf(start, 'ctr_relay_upstream_failures_total', failedHttp), 1);
     assert.ok(valueOf(samples, 'ctr_relay_upstream_call_duration_seconds_count', { provider: 'cybercrime-tracker', call: 'query' }) >= 2);
     const unavailable = { module: 'cybercrime-tracker', endpoint: 'observe', outcome: 'service unavailable' };
     assert.equal(valueOf(samples, 'ctr_relay_requests_total', unavailable) - valueOf(start, 'ctr_relay_requests_total', unavailable), 1);
+  });
+
+  test('a call that got no answer is labelled with its cause, not with the error code', async () => {
+    // The fake drops the connection: `reset`, where it used to be `service unavailable` like a time-out.
+    const reset = { provider: 'cybercrime-tracker', call: 'query', status: 'reset' };
+    const start = await scrape(relay);
+    fake.setHandler(() => ({ action: 'reset' }));
+    try {
+      const failed = await relay.post('/cybercrime-tracker/observe/observables', [observable]);
+      assert.equal(failed.json.errors[0].code, 'service unavailable');
+    } finally {
+      fake.setHandler(cybercrime.handler);
+    }
+    const samples = await scrape(relay);
+    assert.equal(valueOf(samples, 'ctr_relay_upstream_calls_total', reset) - valueOf(start, 'ctr_relay_upstream_calls_total', reset), 1);
+    const failedReset = { provider: 'cybercrime-tracker', call: 'query', cause: 'reset' };
+    assert.equal(valueOf(samples, 'ctr_relay_upstream_failures_total', failedReset) - valueOf(start, 'ctr_relay_upstream_failures_total', failedReset), 1);
+    assert.equal(valueOf(samples, 'ctr_relay_upstream_calls_total', { provider: 'cybercrime-tracker', call: 'query', status: 'service unavailable' }), 0);
   });
 
   test('partial answers and refused tokens have their own outcomes', async () => {

@@ -50,7 +50,7 @@ describe('the token bucket', () => {
     let now = 0;
     const state = new LocalRateLimitState(() => now);
     await state.block('p:scope', 5_000);
-    assert.deepEqual(await state.acquire('p:scope', null, 60_000), { outcome: 'refused', retryAfterMs: 5_000 });
+    assert.deepEqual(await state.acquire('p:scope', null, 60_000), { outcome: 'refused', retryAfterMs: 5_000, coolDown: true });
     assert.deepEqual(await state.acquire('p:other', null, 60_000), { outcome: 'go', waitMs: 0 });
     now = 5_001;
     assert.deepEqual(await state.acquire('p:scope', null, 60_000), { outcome: 'go', waitMs: 0 });
@@ -143,6 +143,51 @@ describe('our own token bucket', () => {
     } finally {
       await relay.close();
     }
+  });
+
+  test('a token further away than RATE_LIMIT_MAX_WAIT_MS is refused at once, with a Retry-After for every refused call', async () => {
+    // One token every 5 s and a deadline of 14 s: before, the third call waited 5 s and the fourth 10 s.
+    const relay = await startRelay({ ...KEYED, KEYED_URL: fake.url, RATE_LIMIT_KEYED: '2/10' }, { providers: WITH_KEYED });
+    try {
+      const before = fake.requests.length;
+      const started = performance.now();
+      const answer = await relay.post('/keyed/observe/observables', ips(4, 60), bearer(await hs256Token({ key: 'k' })));
+      const elapsed = performance.now() - started;
+      assert.equal(answer.json.data.verdicts.count, 2);
+      assert.deepEqual(
+        answer.json.errors.map((error: { code: string; message: string }) => [error.code, error.message]),
+        [['too many requests', 'Too many requests to Keyed have been made. Please, try again later.']],
+      );
+      assert.equal(fake.requests.length, before + 2);
+      assert.ok(elapsed < 4000, `answered after ${Math.round(elapsed)} ms, not after waiting for tokens`);
+      // The two refused calls get their tokens 5 and 10 s from now: a retry after 10 s finds both.
+      assert.equal(answer.headers.get('retry-after'), '10');
+    } finally {
+      await relay.close();
+    }
+  });
+
+  test('RATE_LIMIT_MAX_WAIT_MS: 0 refuses every wait; a longer one waits for the token', async () => {
+    const token = bearer(await hs256Token({ key: 'k' }));
+    const strict = await startRelay({ ...KEYED, KEYED_URL: fake.url, RATE_LIMIT_KEYED: '1/1', RATE_LIMIT_MAX_WAIT_MS: '0' }, { providers: WITH_KEYED });
+    try {
+      const answer = await strict.post('/keyed/observe/observables', ips(2, 70), token);
+      assert.equal(answer.json.data.verdicts.count, 1);
+      assert.equal(answer.json.errors[0].code, 'too many requests');
+      assert.equal(answer.headers.get('retry-after'), '1');
+    } finally {
+      await strict.close();
+    }
+    const patient = await startRelay({ ...KEYED, KEYED_URL: fake.url, RATE_LIMIT_KEYED: '1/1', RATE_LIMIT_MAX_WAIT_MS: '3000' }, { providers: WITH_KEYED });
+    try {
+      const answer = await patient.post('/keyed/observe/observables', ips(2, 80), token);
+      assert.equal(answer.json.errors, undefined, JSON.stringify(answer.json.errors));
+      assert.equal(answer.json.data.verdicts.count, 2);
+      assert.equal(answer.headers.get('retry-after'), null);
+    } finally {
+      await patient.close();
+    }
+    assert.throws(() => loadSettings({ RATE_LIMIT_MAX_WAIT_MS: 'soon' }, PROVIDERS), /RATE_LIMIT_MAX_WAIT_MS/);
   });
 
   test('RATE_LIMITS=off lets every call through', async () => {

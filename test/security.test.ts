@@ -208,7 +208,7 @@ test('a steady rate of mixed requests against every module gives zero errors', {
     const calls = await Promise.all(
       SCENARIOS.map(async (scenario) => ({
         scenario,
-        headers: scenario.credentials === null ? {} : bearer(await hs256Token({ ...scenario.credentials })),
+        headers: scenario.credentials === null ? {} : bearer(await hs256Token({ ...scenario.credentials, provider: scenario.providerId })),
       })),
     );
     const endpoints = ['observe/observables', 'deliberate/observables', 'refer/observables'];

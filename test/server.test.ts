@@ -28,7 +28,7 @@ describe('a relay with several modules', () => {
   let token: string;
   before(async () => {
     relay = await startRelay({ PROVIDERS: 'cybercrime-tracker,echo', SECRET_KEY: TEST_SECRET, BODY_LIMIT_BYTES: '2048' }, { providers: PROVIDERS_WITH_ECHO });
-    token = await hs256Token({ key: 'k' });
+    token = await hs256Token({ key: 'k', provider: 'echo' });
   });
   after(() => relay.close());
 

@@ -4,7 +4,7 @@
 import { webcrypto } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { AUTH_MESSAGES, authorizationError } from './errors.js';
+import { AUTH_MESSAGES, HS256_MESSAGES, authorizationError } from './errors.js';
 
 export interface AuthSettings {
   SECRET_KEY?: string | undefined;
@@ -123,9 +123,38 @@ function hs256Key(secret: string): Promise<webcrypto.CryptoKey> {
   return hs256KeyCache.key;
 }
 
+/** The claim `ctr-relay jwt` writes to name the module a token is for. */
+export const PROVIDER_CLAIM = 'provider';
+
+/** Which module a request is for, and whether the token must name it (several modules mounted). */
+export interface ModuleBinding {
+  moduleId: string;
+  /** True with more than one module mounted; a single-module mount takes any valid token. */
+  required: boolean;
+}
+
+/**
+ * Whether a verified payload may be used by a module: a token never carries one provider's key to
+ * another. A `provider` claim naming another module is refused always (no original wrote that
+ * claim, so a drop-in token never has one); with `required`, the token must name this module by
+ * its `provider` claim or by `aud` (which verifyToken has already matched to the module URL).
+ * RS256 tokens always carry a checked `aud`. Throws the `authorization error`; exported for the
+ * other front doors that take tokens.
+ */
+export function checkModuleBinding(payload: JWTPayload, binding: ModuleBinding): void {
+  const claimed = payload[PROVIDER_CLAIM];
+  if (claimed !== undefined && claimed !== binding.moduleId) {
+    // The claim is the caller's text: named in the answer only when it looks like a module id.
+    const shown = typeof claimed === 'string' && /^[a-z0-9-]{1,40}$/.test(claimed) ? claimed : undefined;
+    throw authorizationError(shown === undefined ? HS256_MESSAGES.notBound(binding.moduleId) : HS256_MESSAGES.otherProvider(shown, binding.moduleId));
+  }
+  if (binding.required && claimed === undefined && payload.aud === undefined) throw authorizationError(HS256_MESSAGES.notBound(binding.moduleId));
+}
+
 /**
  * The verified payload. `audiences` are the module URLs this request may be addressed to; RS256
- * tokens must name one, HS256 tokens are checked only when they carry `aud`.
+ * tokens must name one, HS256 tokens are checked only when they carry `aud`. With `binding`, the
+ * payload must also be usable by that module (see checkModuleBinding), remembered tokens included.
  */
 export async function verifyToken(
   authorizationHeader: string | undefined,
@@ -133,24 +162,33 @@ export async function verifyToken(
   settings: AuthSettings,
   keySets: KeySets,
   verified?: VerifiedTokens,
+  binding?: ModuleBinding,
 ): Promise<JWTPayload> {
   const token = bearerToken(authorizationHeader);
   const cacheKey = `${audiences.join(' ')}\n${token}`;
-  const known = verified?.get(cacheKey);
-  if (known !== undefined) return known;
-  const checked = await verifyUncached(token, audiences, settings, keySets);
-  verified?.remember(cacheKey, checked);
-  return checked;
+  let payload = verified?.get(cacheKey);
+  if (payload === undefined) {
+    payload = await verifyUncached(token, audiences, settings, keySets);
+    verified?.remember(cacheKey, payload);
+  }
+  if (binding !== undefined) checkModuleBinding(payload, binding);
+  return payload;
 }
 
 async function verifyUncached(token: string, audiences: readonly string[], settings: AuthSettings, keySets: KeySets): Promise<JWTPayload> {
   const { alg, kid, payload } = decodeUnverified(token);
   try {
     if (alg === 'HS256') {
-      if (settings.SECRET_KEY === undefined) throw authorizationError(AUTH_MESSAGES.wrongKey);
+      if (settings.SECRET_KEY === undefined) throw authorizationError(HS256_MESSAGES.noSecretKey);
       const key = await hs256Key(settings.SECRET_KEY);
       const options = payload.aud === undefined ? { algorithms: ['HS256'] } : { algorithms: ['HS256'], audience: [...audiences] };
-      return (await jwtVerify(token, key, options)).payload;
+      try {
+        return (await jwtVerify(token, key, options)).payload;
+      } catch (error) {
+        // Its own words for a signature made with another key; the rest (exp, nbf, aud) as for RS256.
+        if (error instanceof joseErrors.JWSSignatureVerificationFailed) throw authorizationError(HS256_MESSAGES.badSignature);
+        throw error;
+      }
     }
     if (alg === 'RS256') {
       const url = jwksUrlFor(payload, settings);

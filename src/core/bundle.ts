@@ -1,6 +1,7 @@
 // Collects the entities of one answer: keeps them per type, drops repeats of one stable id,
 // and renders the contract's `{count, docs}` lists, leaving empty lists out.
 import type { Indicator, Judgement, Relationship, Sighting, Verdict } from './ctim.js';
+import type { RelayError } from './errors.js';
 
 export interface ObservableResult {
   verdicts?: Verdict[];
@@ -8,6 +9,8 @@ export interface ObservableResult {
   indicators?: Indicator[];
   sightings?: Sighting[];
   relationships?: Relationship[];
+  /** What could not be looked up although the rest could (a call refused by a rate limit): reported next to the data. */
+  errors?: RelayError[];
 }
 
 export const BUNDLE_KEYS = ['verdicts', 'judgements', 'indicators', 'sightings', 'relationships'] as const;

@@ -58,6 +58,8 @@ export interface GateOptions {
   limiter: RateLimiter;
   /** Null when the provider has no limit (or RATE_LIMIT_<ID>=off). */
   rateLimit: RateLimit | null;
+  /** Longest a call waits for a token (RATE_LIMIT_MAX_WAIT_MS); longer, and it is refused at once. */
+  maxWaitMs: number;
 }
 
 /** Until calls have been timed: what one call is assumed to take when deciding whether a wait fits. */
@@ -66,6 +68,8 @@ const FIRST_CALL_ESTIMATE_MS = 1000;
 export class ProviderGate implements UpstreamGate {
   private readonly flights = new SingleFlight<UpstreamResponse>();
   private typicalCallMs = FIRST_CALL_ESTIMATE_MS;
+  /** Calls refused a token so far, per relay request (its scope): for their retry-after. */
+  private readonly refusals = new WeakMap<RequestScope, number>();
 
   constructor(private readonly options: GateOptions) {}
 
@@ -104,9 +108,15 @@ export class ProviderGate implements UpstreamGate {
     const { limiter, rateLimit, providerName, cache, ttlSeconds } = this.options;
     // `key` is set only when the answer may be cached.
     const bucket = this.bucket(scope);
-    // Wait for a token only if the call can still finish before the deadline once it has one.
-    const maxWaitMs = scope.deadlineAt - Date.now() - this.typicalCallMs;
-    await limiter.admit(bucket, rateLimit, maxWaitMs, signal, providerName);
+    // Wait for a token only briefly (RATE_LIMIT_MAX_WAIT_MS), and only if the call can still finish
+    // before the deadline once it has one: a call that cannot get a token in time is refused at
+    // once, so the request answers what it could now instead of waiting for its deadline.
+    const maxWaitMs = Math.min(this.options.maxWaitMs, scope.deadlineAt - Date.now() - this.typicalCallMs);
+    await limiter.admit(bucket, rateLimit, maxWaitMs, signal, providerName, () => {
+      const before = this.refusals.get(scope) ?? 0;
+      this.refusals.set(scope, before + 1);
+      return before;
+    });
 
     const started = performance.now();
     const response = await send(request, signal);
@@ -157,6 +167,7 @@ export async function openGateResources(settings: Settings, onError: (error: unk
         ttlSeconds: settings.cacheTtlSeconds[provider.id] ?? settings.CACHE_TTL_SECONDS,
         limiter,
         rateLimit: limit === null ? null : { requests: limit.requests / share, perSeconds: limit.perSeconds },
+        maxWaitMs: settings.RATE_LIMIT_MAX_WAIT_MS,
       });
     },
     async close() {

@@ -16,11 +16,28 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** An observable an error is about, as the caller sent it. */
+export interface FailedObservable {
+  type: string;
+  value: string;
+}
+
 export interface ErrorDocument {
   type: 'fatal';
   code: ErrorCode;
   message: string;
+  /**
+   * Not in the contract's three fields (Threat Response ignores fields it does not know): the
+   * observables this error is about, the first MAX_ERROR_OBSERVABLES of them, so that a partial
+   * answer says which ones failed. `ERROR_OBSERVABLES=off` leaves both out.
+   */
+  observables?: FailedObservable[];
+  /** How many observables failed with this error (more than are listed when over the bound). */
+  observablesCount?: number;
 }
+
+/** At most this many observables are listed per error (and per request in the summary line). */
+export const MAX_ERROR_OBSERVABLES = 20;
 
 export class RelayError extends Error {
   readonly code: ErrorCode;
@@ -55,6 +72,21 @@ export const AUTH_MESSAGES = {
   wrongJwksHost: 'Wrong jwks_host in JWT payload. Make sure domain follows the visibility.<region>.cisco.com structure',
   expired: 'The JWT has expired',
   notYetValid: 'The JWT is not yet valid',
+} as const;
+
+/**
+ * HS256 (self-hosted) failures, in words about what the operator controls: the contract's messages
+ * above speak of SecureX and jwks hosts, which an HS256 token never involves. RS256 keeps those.
+ */
+export const HS256_MESSAGES = {
+  noSecretKey:
+    'This relay has no SECRET_KEY, so it cannot verify HS256 tokens. Set SECRET_KEY on the relay to the key the token was signed with (ctr-relay jwt prints one), or use RS256 tokens.',
+  badSignature:
+    "The token's HS256 signature does not match this relay's SECRET_KEY. Sign it with the relay's SECRET_KEY: run ctr-relay jwt where the same SECRET_KEY is set (environment or .env).",
+  notBound: (moduleId: string) =>
+    `The token is not bound to this module (${moduleId}). With several modules mounted, an HS256 token must name its module: make one with "ctr-relay jwt --provider ${moduleId}" (it writes "provider": "${moduleId}"), or give it "aud": "<public url>/${moduleId}".`,
+  otherProvider: (tokenProvider: string, moduleId: string) =>
+    `The token was made for the ${tokenProvider} module, not ${moduleId}; its credentials are never sent to another provider. Make one with "ctr-relay jwt --provider ${moduleId}".`,
 } as const;
 
 export function authorizationError(message: string): RelayError {
@@ -95,15 +127,33 @@ export function toRelayError(error: unknown): RelayError {
   return new RelayError('unknown', 'Something went wrong.', { cause: error });
 }
 
-/** Same code and message once only, in the order first seen. */
-export function uniqueErrors(errors: readonly RelayError[]): ErrorDocument[] {
-  const seen = new Set<string>();
+/**
+ * Same code and message once only, in the order first seen. With `observablesOf`, each document
+ * lists the observables of every error merged into it (bounded; the count says how many).
+ */
+export function uniqueErrors(errors: readonly RelayError[], observablesOf?: (error: RelayError) => readonly FailedObservable[] | undefined): ErrorDocument[] {
+  const seen = new Map<string, ErrorDocument>();
+  // One error object can stand for several observables (the deadline's) and appear once for each.
+  const merged = new Set<RelayError>();
   const out: ErrorDocument[] = [];
   for (const error of errors) {
     const key = `${error.code}\u0000${error.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(error.toDocument());
+    let document = seen.get(key);
+    if (document === undefined) {
+      document = error.toDocument();
+      seen.set(key, document);
+      out.push(document);
+    }
+    if (observablesOf === undefined || merged.has(error)) continue;
+    merged.add(error);
+    const observables = observablesOf(error);
+    if (observables === undefined || observables.length === 0) continue;
+    const listed = (document.observables ??= []);
+    for (const observable of observables) {
+      if (listed.length >= MAX_ERROR_OBSERVABLES) break;
+      listed.push({ type: observable.type, value: observable.value });
+    }
+    document.observablesCount = (document.observablesCount ?? 0) + observables.length;
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import { AUTH_MESSAGES, RelayError } from './errors.js';
 import type { AbortLike } from './abort-hub.js';
 import type { UpstreamCallRecord, UpstreamGate } from './upstream.js';
+import type { UpstreamFailure } from './upstream-failure.js';
 
 const PREFIX = 'ctr_relay_';
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30];
@@ -36,6 +37,7 @@ export class RelayMetrics {
   private readonly observables: Counter<'module' | 'endpoint'>;
   private readonly upstreamCalls: Counter<'provider' | 'call' | 'status'>;
   private readonly upstreamDuration: Histogram<'provider' | 'call'>;
+  private readonly upstreamFailures: Counter<'provider' | 'call' | 'cause'>;
   private readonly cacheHits: Counter<'provider'>;
   private readonly cacheMisses: Counter<'provider'>;
   private readonly rateLimitRefusals: Counter<'module'>;
@@ -65,7 +67,7 @@ export class RelayMetrics {
     });
     this.upstreamCalls = new Counter({
       name: `${PREFIX}upstream_calls_total`,
-      help: "Calls to the providers' APIs by provider, call and status (the HTTP status, or the error code when no answer came).",
+      help: "Calls to the providers' APIs by provider, call and status (the HTTP status, or the cause class when no answer came: dns, refused, reset, unreachable, timeout, tls, protocol, network, too large, aborted, overloaded).",
       labelNames: ['provider', 'call', 'status'],
       registers,
     });
@@ -74,6 +76,12 @@ export class RelayMetrics {
       help: "Duration of calls to the providers' APIs.",
       labelNames: ['provider', 'call'],
       buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.upstreamFailures = new Counter({
+      name: `${PREFIX}upstream_failures_total`,
+      help: "Failed calls to the providers' APIs by provider, call and cause (dns, refused, reset, unreachable, timeout, tls, protocol, network, http, unparsable, too large, aborted, overloaded).",
+      labelNames: ['provider', 'call', 'cause'],
       registers,
     });
     this.cacheHits = new Counter({
@@ -122,6 +130,11 @@ export class RelayMetrics {
     }
     children.calls.inc();
     children.duration.observe(record.durationMs / 1000);
+  }
+
+  /** Bounded: the modules' call names times the fixed set of cause classes. */
+  recordUpstreamFailure(failure: UpstreamFailure): void {
+    this.upstreamFailures.inc({ provider: failure.provider, call: failure.call, cause: failure.cause });
   }
 
   recordCacheLookup(providerId: string, hit: boolean): void {

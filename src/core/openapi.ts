@@ -30,6 +30,12 @@ const errorDocument = {
     type: { type: 'string', enum: ['fatal'] },
     code: { type: 'string', enum: [...ERROR_CODES] },
     message: { type: 'string' },
+    observables: {
+      type: 'array',
+      description: 'With ERROR_OBSERVABLES=on: the observables this error is about (the first 20).',
+      items: { type: 'object', properties: { type: { type: 'string' }, value: { type: 'string' } } },
+    },
+    observablesCount: { type: 'integer', description: 'With ERROR_OBSERVABLES=on: how many observables failed with this error.' },
   },
 } as const;
 
@@ -174,9 +180,15 @@ export const serverRouteSchemas = {
 
 /**
  * Registers the generator (it records every route added afterwards, so call it first), the
- * `/openapi.json` route and the docs page at `/docs`.
+ * `/openapi.json` route and the docs page at `/docs`; none of them with `enabled: false` (DOCS=off),
+ * where both paths answer 404 like any unknown one.
  */
-export async function registerOpenApi(app: FastifyInstance, info: { title: string; version: string; description: string }): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  info: { title: string; version: string; description: string },
+  options: { enabled?: boolean } = {},
+): Promise<void> {
+  if (options.enabled === false) return;
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -51,7 +51,7 @@ export class RedisRateLimitState implements RateLimitState {
         String(tolerance),
         String(maxWait),
       )) as [number, number];
-      return code === 0 ? { outcome: 'go', waitMs: ms } : { outcome: 'refused', retryAfterMs: ms };
+      return code === 0 ? { outcome: 'go', waitMs: ms } : { outcome: 'refused', retryAfterMs: ms, coolDown: code === 1 };
     } catch (error) {
       this.onError(error);
       return { outcome: 'go', waitMs: 0 };

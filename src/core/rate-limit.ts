@@ -1,6 +1,7 @@
 // Gentle with the providers' quotas: a token bucket per provider and credential, and a cool-down
-// after the provider itself said 429. Both answer `too many requests` at once when waiting would
-// run past the caller's deadline, instead of holding the request until it times out.
+// after the provider itself said 429. Both answer `too many requests` at once when the wait would
+// be longer than RATE_LIMIT_MAX_WAIT_MS or run past the caller's deadline, instead of holding the
+// request for tokens it will not get in time.
 import { whenAborted, type AbortLike } from './abort-hub.js';
 import { LRUCache } from 'lru-cache';
 import { tooManyRequests, unavailable } from './errors.js';
@@ -11,7 +12,8 @@ export interface RateLimit {
   perSeconds: number;
 }
 
-export type Admission = { outcome: 'go'; waitMs: number } | { outcome: 'refused'; retryAfterMs: number };
+/** Refused: by the provider's own cool-down (`coolDown`), or because the bucket's next token comes too late. */
+export type Admission = { outcome: 'go'; waitMs: number } | { outcome: 'refused'; retryAfterMs: number; coolDown?: boolean };
 
 /** Where buckets and cool-downs live: this process, or Redis when instances share them. */
 export interface RateLimitState {
@@ -69,7 +71,7 @@ export class LocalRateLimitState implements RateLimitState {
   async acquire(bucket: string, limit: RateLimit | null, maxWaitMs: number): Promise<Admission> {
     const now = this.clock();
     const until = this.blockedUntil.get(bucket);
-    if (until !== undefined && until > now) return { outcome: 'refused', retryAfterMs: until - now };
+    if (until !== undefined && until > now) return { outcome: 'refused', retryAfterMs: until - now, coolDown: true };
     if (limit === null) return { outcome: 'go', waitMs: 0 };
     const reserved = reserveToken(this.tats.get(bucket), now, limit, maxWaitMs);
     if ('retryAfterMs' in reserved) return { outcome: 'refused', retryAfterMs: reserved.retryAfterMs };
@@ -109,13 +111,21 @@ export class RateLimiter {
   constructor(private readonly state: RateLimitState) {}
 
   /**
-   * Resolves when a call for `bucket` may go: at once, or after a wait that still leaves it
-   * `maxWaitMs` to finish. Throws `too many requests` when it would have to wait longer, or while
-   * the provider's own cool-down lasts.
+   * Resolves when a call for `bucket` may go: at once, or after a wait of at most `maxWaitMs`.
+   * Throws `too many requests` when it would have to wait longer, or while the provider's own
+   * cool-down lasts. Its retry-after is when this call could go, `refusedBefore()` calls of the
+   * same request having been refused ahead of it (refused calls take no token, so each would
+   * otherwise be told the same next token): a retry of the request then finds tokens for all.
    */
-  async admit(bucket: string, limit: RateLimit | null, maxWaitMs: number, signal: AbortLike, providerName: string): Promise<void> {
+  async admit(bucket: string, limit: RateLimit | null, maxWaitMs: number, signal: AbortLike, providerName: string, refusedBefore: () => number = () => 0): Promise<void> {
     const admission = await this.state.acquire(bucket, limit, Math.max(0, maxWaitMs));
-    if (admission.outcome === 'refused') throw tooManyRequests(providerName, Math.max(1, Math.ceil(admission.retryAfterMs / 1000)));
+    if (admission.outcome === 'refused') {
+      // Asked only now, when the refusal is known: calls refused together count one after another.
+      const ahead = refusedBefore();
+      let retryAfterMs = admission.retryAfterMs;
+      if (admission.coolDown !== true && limit !== null) retryAfterMs += ahead * ((limit.perSeconds * 1000) / limit.requests);
+      throw tooManyRequests(providerName, Math.max(1, Math.ceil(retryAfterMs / 1000)));
+    }
     if (admission.waitMs > 0) await sleep(admission.waitMs, signal, () => unavailable(providerName));
   }
 

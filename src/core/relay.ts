@@ -10,6 +10,7 @@ import { BudgetExhausted, RequestBudget, budgetError } from './budget.js';
 import type { ObservableHold } from './byte-gate.js';
 import { settleAll } from './concurrency.js';
 import { AUTH_MESSAGES, RelayError, authorizationError, uniqueErrors, type ErrorDocument } from './errors.js';
+import { ObservableFailures, summariseFailedObservables, withoutObservables, type FailedObservablesSummary } from './failed-observables.js';
 import { type KeySets, type VerifiedTokens, verifyToken } from './auth.js';
 import type { ProviderMemo } from './memo.js';
 import type { RelayMetrics } from './metrics.js';
@@ -66,7 +67,7 @@ export interface LookupOptions extends LookupAccess {
 }
 
 /** What a request did, for its summary log line. */
-export interface RequestSummary extends CallStats {
+export interface RequestSummary extends CallStats, Partial<FailedObservablesSummary> {
   module: string;
   endpoint: Endpoint;
   observables: number;
@@ -213,7 +214,7 @@ async function lookupUntil(
     credentials,
     entitiesLimit: options.entitiesLimit,
     // Health proves the credentials work now: never answered from the cache.
-    http: client.forRequest(signal, options.stats, scope, { deadlineAt, useCache: endpoint !== 'health' }),
+    http: client.forRequest(signal, options.stats, scope, { deadlineAt, useCache: endpoint !== 'health', log: options.log }),
     signal: limits.providerSignal,
     now: new Date(),
     log: options.log,
@@ -245,12 +246,14 @@ async function lookupUntil(
     const hold = budget.holdForObservable();
     return { context: { ...context, http: budgeted(context.http, budget, hold, provider.id, signal, onDeadline) }, hold };
   };
+  // Which observable failed with which error, for the answer's errors and the summary line.
+  const failures = new ObservableFailures();
   const run = async <T extends object>(work: (context: ProviderContext<unknown, unknown>, observable: Observable) => Promise<T>) => {
     // Every observable at once: the upstream client's concurrency, the bytes gate and the
     // request's budget bound the calls, not a fixed number of observables (no waves; docs/limits.md).
-    const settled = await settleAll(observables, settings.OBSERVABLE_CONCURRENCY, signal, onDeadline, (observable) => {
+    const settled = await settleAll(observables, settings.OBSERVABLE_CONCURRENCY, signal, failures.deadline(onDeadline), (observable) => {
       const { context: own, hold } = contextFor();
-      return work(own, observable).then(
+      return failures.watch(observable, work(own, observable).then(
         (result) => {
           hold.done();
           budget.admitResult(result);
@@ -260,10 +263,11 @@ async function lookupUntil(
           hold.done();
           return noteBug(error);
         },
-      );
+      ));
     });
     logBugs();
-    return { results: settled.results, errors: withBudgetError(settled.errors, provider.displayName) };
+    const { errors, observablesOf } = withBudgetError(settled.errors, provider.displayName, failures.observablesOf(observables));
+    return { results: settled.results, errors, observablesOf };
   };
 
   if (endpoint === 'health') {
@@ -284,7 +288,7 @@ async function lookupUntil(
     const settled = await run(async (own, observable) => refer(own, observable));
     const links = new Map<string, ReferLink>();
     for (const link of settled.results.flat()) if (!links.has(link.id)) links.set(link.id, link);
-    return envelope([...links.values()], settled.errors, (data) => data.length === 0);
+    return envelope([...links.values()], settled.errors, (data) => data.length === 0, settled.observablesOf);
   }
 
   const implemented = endpoint === 'deliberate' ? provider.deliberate : provider.observe;
@@ -292,14 +296,19 @@ async function lookupUntil(
   const find = implemented.bind(provider);
   const settled = await run((own, observable) => find(own, observable));
   const bundle = new Bundle();
-  for (const result of settled.results) bundle.add(result);
+  for (const result of settled.results) {
+    bundle.add(result);
+    if (result.errors !== undefined) settled.errors.push(...result.errors);
+  }
   const dangling = bundle.danglingRelationships();
   if (dangling.length > 0) options.log.warn({ module: provider.id, dangling: dangling.length }, 'relationships without both ends dropped');
-  return envelope(bundle.toData(), settled.errors, (data: BundleData) => Object.keys(data).length === 0);
+  return envelope(bundle.toData(), settled.errors, (data: BundleData) => Object.keys(data).length === 0, settled.observablesOf);
 }
 
+type ObservablesOf = Parameters<typeof uniqueErrors>[1];
+
 /** The observables a budget cut off, as one error that says how many and which budget. */
-function withBudgetError(errors: RelayError[], providerName: string): RelayError[] {
+function withBudgetError(errors: RelayError[], providerName: string, observablesOf: NonNullable<ObservablesOf>): { errors: RelayError[]; observablesOf: NonNullable<ObservablesOf> } {
   let exhausted: BudgetExhausted | undefined;
   let cut = 0;
   const others: RelayError[] = [];
@@ -311,7 +320,10 @@ function withBudgetError(errors: RelayError[], providerName: string): RelayError
       others.push(error);
     }
   }
-  return exhausted === undefined ? errors : [budgetError(exhausted, cut, providerName), ...others];
+  if (exhausted === undefined) return { errors, observablesOf };
+  const summary = budgetError(exhausted, cut, providerName);
+  const cutOff = exhausted;
+  return { errors: [summary, ...others], observablesOf: (error) => observablesOf(error === summary ? cutOff : error) };
 }
 
 /** `ok`, `partial` (some data and some errors), or the error code when nothing succeeded. */
@@ -346,8 +358,12 @@ export class ModuleRelay {
     let outcome = 'ok';
     try {
       const { answer, budget } = await this.answer(endpoint, request, reply, prefix, summary);
+      const retryAfter = retryAfterOf(answer);
+      if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
       summary.errors = (answer.errors ?? []).map((error) => error.code);
+      Object.assign(summary, summariseFailedObservables(answer.errors));
       outcome = requestOutcome(answer);
+      if (answer.errors !== undefined && !this.deps.settings.ERROR_OBSERVABLES) answer.errors = withoutObservables(answer.errors);
       // A large answer is written in slices, the event loop free between them (answer-stream.ts).
       if (budget.answerBytes < STREAM_ANSWERS_FROM_BYTES) return answer;
       return reply.type('application/json; charset=utf-8').send(answerStream(answer));
@@ -402,6 +418,7 @@ export class ModuleRelay {
       settings,
       keySets,
       verifiedTokens,
+      { moduleId: provider.id, required: settings.PROVIDERS.length > 1 },
     );
     const known = this.accessByPayload.get(payload);
     if (known !== undefined) return known;
@@ -424,8 +441,24 @@ async function settleOrThrow(
   if (settled.errors[0] !== undefined) throw settled.errors[0];
 }
 
-/** `data` for what succeeded, `errors` for what failed; data is left out when it holds nothing. */
-function envelope<T>(data: T, errors: RelayError[], isEmpty: (data: T) => boolean): Answer {
+// The seconds after which an answer's `too many requests` errors would go away, by answer: sent as
+// the HTTP `Retry-After` header, since the contract's error documents carry no such field.
+const retryAfterOfAnswer = new WeakMap<Answer, number>();
+
+/** When a retry would find tokens for everything this answer's rate limits refused; undefined when none did. */
+export function retryAfterOf(answer: Answer): number | undefined {
+  return retryAfterOfAnswer.get(answer);
+}
+
+/** `data` for what succeeded, `errors` for what failed (each naming its observables); data is left out when it holds nothing. */
+function envelope<T>(data: T, errors: RelayError[], isEmpty: (data: T) => boolean, observablesOf: Parameters<typeof uniqueErrors>[1]): Answer {
   if (errors.length === 0) return { data };
-  return isEmpty(data) ? { errors: uniqueErrors(errors) } : { data, errors: uniqueErrors(errors) };
+  const documents = uniqueErrors(errors, observablesOf);
+  const answer = isEmpty(data) ? { errors: documents } : { data, errors: documents };
+  let retryAfter: number | undefined;
+  for (const error of errors) {
+    if (error.code === 'too many requests' && error.retryAfterSeconds !== undefined) retryAfter = Math.max(retryAfter ?? 0, error.retryAfterSeconds);
+  }
+  if (retryAfter !== undefined) retryAfterOfAnswer.set(answer, retryAfter);
+  return answer;
 }

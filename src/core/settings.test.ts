@@ -49,3 +49,21 @@ test('the entities limit takes a positive integer up to 1000, anything else is t
   assert.equal(loadSettings({ CTR_ENTITIES_LIMIT: 'lots' }, PROVIDERS).CTR_ENTITIES_LIMIT, 100);
   assert.equal(loadSettings({ CTR_ENTITIES_LIMIT: '20' }, PROVIDERS).CTR_ENTITIES_LIMIT, 20);
 });
+
+test('SECRET_KEY must be at least 32 bytes, and not an example placeholder; the message says how to make one, never the value', () => {
+  for (const value of ['x', 'short-secret-key', 'a'.repeat(31), 'replace-with-64-hex-characters-from-ctr-relay-jwt-or-openssl-rand']) {
+    assert.throws(
+      () => loadSettings({ SECRET_KEY: value }, PROVIDERS),
+      (error: unknown) =>
+        error instanceof SettingsError &&
+        /SECRET_KEY (must be at least 32 bytes|is a placeholder)/.test(error.message) &&
+        /openssl rand -hex 32/.test(error.message) &&
+        /ctr-relay jwt/.test(error.message) &&
+        (value.length < 8 || !error.message.includes(value)),
+    );
+  }
+  assert.equal(loadSettings({ SECRET_KEY: 'a'.repeat(32) }, PROVIDERS).SECRET_KEY, 'a'.repeat(32));
+  // Bytes, not characters: 11 three-byte characters are 33 bytes.
+  assert.equal(loadSettings({ SECRET_KEY: '€'.repeat(11) }, PROVIDERS).SECRET_KEY, '€'.repeat(11));
+  assert.equal(loadSettings({}, PROVIDERS).SECRET_KEY, undefined);
+});

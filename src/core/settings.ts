@@ -92,13 +92,33 @@ export function parseEntitiesLimit(value: unknown, fallback = ENTITIES_LIMIT_DEF
   return Number.isInteger(number) && number > 0 && number <= ENTITIES_LIMIT_MAX ? number : fallback;
 }
 
+/** The smallest HEAP_MB the relay starts with. */
+export const MIN_HEAP_MB = 128;
+
+/** The shortest SECRET_KEY the relay starts with. */
+export const MIN_SECRET_KEY_BYTES = 32;
+const PLACEHOLDER = /^\s*(replace[-_ ]?(me|with)|change[-_ ]?me|your[-_ ]secret)/i;
+
 const DEFAULT_JWKS_HOSTS = ['visibility.amp.cisco.com', 'visibility.eu.amp.cisco.com', 'visibility.apjc.amp.cisco.com'];
 
 export const coreSettingsSchema = z.object({
   PORT: setting.integer(0, 65535, 9090),
   HOST: z.string().default('0.0.0.0'),
   PROVIDERS: z.string().optional(),
-  SECRET_KEY: z.string().optional(),
+  // At least 32 bytes (256 bits, HS256's own key size): a short key is found by brute force offline
+  // from any one token, and with it tokens carrying anyone's credentials can be made.
+  SECRET_KEY: z
+    .string()
+    .optional()
+    .refine(
+      (text) => text === undefined || Buffer.byteLength(text, 'utf8') >= MIN_SECRET_KEY_BYTES,
+      `must be at least ${MIN_SECRET_KEY_BYTES} bytes; make one with "ctr-relay jwt" (it prints a new SECRET_KEY when none is set) or "openssl rand -hex 32"`,
+    )
+    // An example's placeholder left in place is long enough, and public.
+    .refine(
+      (text) => text === undefined || !PLACEHOLDER.test(text),
+      'is a placeholder from an example; make a real one with "openssl rand -hex 32" (or "ctr-relay jwt")',
+    ),
   JWKS_HOSTS: setting.list(DEFAULT_JWKS_HOSTS),
   JWKS_URL: setting.optionalHttpUrl(),
   PUBLIC_URL: setting.optionalHttpUrl(),
@@ -141,6 +161,10 @@ export const coreSettingsSchema = z.object({
   // asks each module a few endpoints at once per investigation; 32 leaves room for many analysts
   // behind one address.
   MAX_REQUESTS_PER_CLIENT: setting.integer(1, 1_000_000, 32),
+  // Off: errors keep the contract's exact {type, code, message} (consumers compare them whole).
+  // On: each error also lists the observables it is about (`observables`, `observablesCount`),
+  // fields Threat Response ignores. The summary log line names them either way.
+  ERROR_OBSERVABLES: setting.boolean(false),
   SHUTDOWN_TIMEOUT_MS: setting.integer(0, 600_000, 10_000),
   CACHE: setting.boolean(true),
   CACHE_TTL_SECONDS: setting.integer(0, 30 * 86_400, 300),
@@ -151,6 +175,11 @@ export const coreSettingsSchema = z.object({
     .optional()
     .refine((text) => text === undefined || /^rediss?:\/\/./.test(text.trim()), 'accepts a redis:// or rediss:// URL'),
   RATE_LIMITS: setting.boolean(true),
+  // Longest a call waits for a token of its provider's bucket. One second is one token of
+  // Pulsedive's free tier (about a call a second): a request is late by at most that, and a call
+  // that would wait longer is refused at once (`too many requests`, with a retry-after) instead
+  // of holding the whole answer until its deadline for the few tokens that trickle in meanwhile.
+  RATE_LIMIT_MAX_WAIT_MS: setting.integer(0, 600_000, 1000),
   WORKERS: z
     .string()
     .default('1')
@@ -166,6 +195,14 @@ export const coreSettingsSchema = z.object({
   LOG_FORMAT: setting.oneOf(['json', 'pretty'], 'json'),
   /** When set, `GET /metrics` asks for `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().optional(),
+  // On by default: the OpenAPI document is what an integrator reads first, and it holds nothing
+  // secret; off (404) for a deployment that wants to show nothing but the modules.
+  /** `GET /docs` and `GET /openapi.json`. */
+  DOCS: setting.boolean(true),
+  // The V8 heap limit `npm start` and the container give node (--max-old-space-size), in MiB:
+  // 256 keeps a pod's memory bounded and holds the default cache with room to spare; below 128
+  // the relay itself (about 96 MiB under load) and the smallest cache do not fit.
+  HEAP_MB: setting.integer(MIN_HEAP_MB, 64 * 1024, 256),
 });
 
 export type CoreSettings = Omit<z.infer<typeof coreSettingsSchema>, 'PROVIDERS'> & { PROVIDERS: string[] };

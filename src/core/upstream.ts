@@ -5,6 +5,16 @@ import { Agent, type Dispatcher } from 'undici';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { whenAborted, type AbortLike } from './abort-hub.js';
 import { RelayError, keyError, sslError, tooManyRequests, unavailable } from './errors.js';
+import {
+  classifyTransportError,
+  logFailure,
+  reportAnswerFailure,
+  tlsVerifyReason,
+  type FailureSink,
+  type Logger,
+  type SentCall,
+  type UpstreamFailure,
+} from './upstream-failure.js';
 
 type DispatchHandler = Dispatcher.DispatchHandler;
 type DispatchController = Dispatcher.DispatchController;
@@ -35,12 +45,14 @@ export interface UpstreamResponse {
   parsed?: Map<string, unknown>;
   /** Set on answers kept in the in-memory cache: when they were stored (epoch ms). */
   cachedAt?: number;
+  /** Set on answers that came from the provider (not on cached copies): the call, for its failure line. */
+  sent?: SentCall;
 }
 
 export interface UpstreamCallRecord {
   provider: string;
   call: string;
-  /** HTTP status, or the error code when no answer came. */
+  /** HTTP status, or the cause class when no answer came (`dns`, `refused`, `timeout`, …; see upstream-failure.ts). */
   outcome: number | string;
   durationMs: number;
 }
@@ -77,6 +89,8 @@ export interface UpstreamGate {
 
 export interface UpstreamOptions {
   providerName: string;
+  /** The module id, for failure lines and metrics; the display name when unset. */
+  providerId?: string;
   timeoutMs: number;
   maxBodyBytes: number;
   concurrency: number;
@@ -85,6 +99,10 @@ export interface UpstreamOptions {
   /** Without one, every call goes upstream. */
   gate?: UpstreamGate;
   onCall?: (record: UpstreamCallRecord) => void;
+  /** Every failed call, once (after its log line): for the metrics. */
+  onFailure?: (failure: UpstreamFailure) => void;
+  /** Where failures of calls made outside a request's logger are logged. */
+  log?: Logger;
   /** Answer bytes being received by every client at once, with their bound (docs/limits.md). */
   inTransit?: TransitBytes;
 }
@@ -93,9 +111,19 @@ export interface UpstreamOptions {
 export interface TransitBytes {
   used: number;
   readonly limit: number;
-  /** True when the heap is too full to receive more (heap-pressure.ts). */
+  /** True when the relay cannot hold more (heap pressure, answers held past their bound). */
   overloaded?: () => boolean;
 }
+
+function transitError(providerName: string, limit: number): RelayError {
+  return new RelayError(
+    'service unavailable',
+    `The answers being received from the providers reached the relay's bound of ${limit} bytes (MAX_UPSTREAM_BYTES_IN_FLIGHT); this answer of ${providerName} was dropped. Please, try again later.`,
+  );
+}
+
+/** Why this side ended a call (the time limit, the caller, the size cap). */
+type OwnCause = Pick<UpstreamFailure, 'cause' | 'limitMs' | 'limitBytes'>;
 
 function encodeSegment(segment: string): string {
   const encoded = encodeURIComponent(segment);
@@ -148,51 +176,20 @@ function parsedBase(base: string): { origin: string; basePath: string } {
   return parsed;
 }
 
-const TLS_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'HOSTNAME_MISMATCH',
-]);
-
-function transitError(providerName: string, limit: number): RelayError {
-  return new RelayError(
-    'service unavailable',
-    `The answers being received from the providers reached the relay's bound of ${limit} bytes (MAX_UPSTREAM_BYTES_IN_FLIGHT); this answer of ${providerName} was dropped. Please, try again later.`,
-  );
-}
-
-function tlsReason(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth += 1) {
-    const { code, message } = current as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && TLS_CODES.has(code)) {
-      const text = typeof message === 'string' && message !== '' ? message : code;
-      return text.charAt(0).toUpperCase() + text.slice(1);
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 export class UpstreamClient {
   readonly providerName: string;
+  private readonly providerId: string;
   private readonly agent: Agent;
   private readonly limit: LimitFunction;
   private readonly ownsAgent: boolean;
+  /** undici's connect time-out of our own agent (unknown for an agent a test gives). */
+  private readonly connectTimeoutMs: number | undefined;
 
   constructor(private readonly options: UpstreamOptions) {
     this.providerName = options.providerName;
+    this.providerId = options.providerId ?? options.providerName;
     this.ownsAgent = options.agent === undefined;
+    this.connectTimeoutMs = this.ownsAgent ? Math.min(options.timeoutMs, 10_000) : undefined;
     this.agent =
       options.agent ??
       new Agent({
@@ -203,18 +200,25 @@ export class UpstreamClient {
     this.limit = pLimit(options.concurrency);
   }
 
-  request(request: UpstreamRequest, signal?: AbortLike): Promise<UpstreamResponse> {
-    return this.limit(() => this.send(request, signal));
+  /** `log` is the relay request's logger: a failed call is logged there (with the request's id). */
+  request(request: UpstreamRequest, signal?: AbortLike, log?: Logger): Promise<UpstreamResponse> {
+    return this.limit(() => this.send(request, signal, log));
   }
 
   /**
    * The client as one relay request uses it. `credentialScope` is a hash of the credential (never
    * the credential), so anything shared between requests can be kept apart per credential.
    */
-  forRequest(signal: AbortSignal, stats: CallStats, credentialScope = '', options: { deadlineAt?: number; useCache?: boolean } = {}): Http {
+  forRequest(
+    signal: AbortSignal,
+    stats: CallStats,
+    credentialScope = '',
+    options: { deadlineAt?: number; useCache?: boolean; log?: Logger | undefined } = {},
+  ): Http {
+    const log = options.log;
     const send: SendUpstream = (request, callSignal) => {
       stats.upstreamCalls += 1;
-      return this.request(request, callSignal);
+      return this.request(request, callSignal, log);
     };
     const gate = this.options.gate;
     if (gate === undefined) return { request: (request) => send(request, signal) };
@@ -228,18 +232,26 @@ export class UpstreamClient {
     return { request: (request) => gate.request(request, scope, send) };
   }
 
+  /** A failed call: its one log line, then the metrics. */
+  private readonly failed: FailureSink = (failure, log) => {
+    logFailure(log ?? this.options.log, failure);
+    this.options.onFailure?.(failure);
+  };
+
   /**
    * One call on undici's dispatch API: no stream, async iterator or AbortController per call,
    * which at hundreds of calls per relay request is most of the client's cost. The body is
    * collected up to the size cap; the caller's signal and the time limit abort the call.
    */
-  private send(request: UpstreamRequest, signal?: AbortLike): Promise<UpstreamResponse> {
+  private send(request: UpstreamRequest, signal: AbortLike | undefined, log: Logger | undefined): Promise<UpstreamResponse> {
     const started = performance.now();
     const { providerName, timeoutMs, maxBodyBytes, onCall, inTransit } = this.options;
+    const providerId = this.providerId;
     return new Promise<UpstreamResponse>((resolve, reject) => {
       let controller: DispatchController | undefined;
       // Why this side ended the call, if it did (the time limit, the caller, the size cap).
       let reason: RelayError | undefined;
+      let ownCause: OwnCause | undefined;
       let done = false;
       let status = 0;
       let headers: Record<string, string | undefined> = {};
@@ -248,25 +260,40 @@ export class UpstreamClient {
       // What this call counts in `inTransit` (the chunks kept).
       let held = 0;
 
-      const finish = (error: RelayError | undefined): void => {
+      const finish = (error: RelayError | undefined, failure?: Omit<UpstreamFailure, 'provider' | 'call' | 'origin' | 'durationMs'>): void => {
         if (done) return;
         done = true;
         if (inTransit !== undefined) inTransit.used -= held;
         clearTimeout(timer);
         stopWatching?.();
-        onCall?.({ provider: providerName, call: request.call, outcome: error === undefined ? status : error.code, durationMs: performance.now() - started });
-        if (error === undefined) resolve({ status, headers, body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8') });
-        else reject(error);
+        const durationMs = performance.now() - started;
+        if (error === undefined) {
+          onCall?.({ provider: providerName, call: request.call, outcome: status, durationMs });
+          resolve({
+            status,
+            headers,
+            body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'),
+            // For the provider's verdict on the answer (a status it fails on, a body it cannot read).
+            sent: { provider: providerId, call: request.call, origin: request.url.origin, durationMs: Math.round(durationMs), log, sink: this.failed, reported: false },
+          });
+          return;
+        }
+        const cause = failure ?? { cause: 'network' as const };
+        onCall?.({ provider: providerName, call: request.call, outcome: cause.cause, durationMs });
+        this.failed({ provider: providerId, call: request.call, origin: request.url.origin, ...cause, durationMs: Math.round(durationMs) }, log);
+        reject(error);
       };
-      const stop = (error: RelayError): void => {
+      const stop = (error: RelayError, cause: OwnCause): void => {
         if (done || reason !== undefined) return;
         reason = error;
-        if (controller === undefined) finish(error);
+        ownCause = cause;
+        if (controller === undefined) finish(error, cause);
         else controller.abort(error);
       };
-      const timer = setTimeout(() => stop(unavailable(providerName, new Error('time limit'))), timeoutMs);
-      const stopWatching = signal === undefined ? undefined : whenAborted(signal, () => stop(unavailable(providerName, new Error('aborted'))));
-      if (signal?.aborted === true) return stop(unavailable(providerName, new Error('aborted')));
+      const timer = setTimeout(() => stop(unavailable(providerName, new Error('time limit')), { cause: 'timeout', limitMs: timeoutMs }), timeoutMs);
+      const aborted = (): void => stop(unavailable(providerName, new Error('aborted')), { cause: 'aborted' });
+      const stopWatching = signal === undefined ? undefined : whenAborted(signal, aborted);
+      if (signal?.aborted === true) return aborted();
 
       const handler: DispatchHandler = {
         onRequestStart: (started) => {
@@ -280,11 +307,10 @@ export class UpstreamClient {
         },
         onResponseData: (_controller, chunk) => {
           size += chunk.length;
-          if (size > maxBodyBytes) stop(new RelayError('unknown', `The answer of ${providerName} is larger than ${maxBodyBytes} bytes.`));
+          if (size > maxBodyBytes) stop(new RelayError('unknown', `The answer of ${providerName} is larger than ${maxBodyBytes} bytes.`), { cause: 'too large', limitBytes: maxBodyBytes });
           else if (inTransit !== undefined && ((held < inTransit.used && inTransit.used + chunk.length > inTransit.limit) || inTransit.overloaded?.() === true)) {
-            stop(transitError(providerName, inTransit.limit));
-          }
-          else {
+            stop(transitError(providerName, inTransit.limit), { cause: 'overloaded', limitBytes: inTransit.limit });
+          } else {
             chunks.push(chunk);
             if (inTransit !== undefined) {
               inTransit.used += chunk.length;
@@ -292,8 +318,8 @@ export class UpstreamClient {
             }
           }
         },
-        onResponseEnd: () => finish(reason),
-        onResponseError: (_controller, error) => finish(reason ?? this.toRelayError(error)),
+        onResponseEnd: () => finish(reason, ownCause),
+        onResponseError: (_controller, error) => finish(reason ?? this.toRelayError(error), ownCause ?? this.classified(error)),
       };
       try {
         this.agent.dispatch(
@@ -307,14 +333,21 @@ export class UpstreamClient {
           handler,
         );
       } catch (error) {
-        finish(this.toRelayError(error));
+        finish(this.toRelayError(error), this.classified(error));
       }
     });
   }
 
+  /** The cause class of an error undici or Node threw, with the limit when it was a connect time-out. */
+  private classified(error: unknown): Omit<UpstreamFailure, 'provider' | 'call' | 'origin' | 'durationMs'> {
+    const failure: Omit<UpstreamFailure, 'provider' | 'call' | 'origin' | 'durationMs'> = classifyTransportError(error);
+    if (failure.errorCode === 'UND_ERR_CONNECT_TIMEOUT' && this.connectTimeoutMs !== undefined) failure.limitMs = this.connectTimeoutMs;
+    return failure;
+  }
+
   private toRelayError(error: unknown): RelayError {
     if (error instanceof RelayError) return error;
-    const reason = tlsReason(error);
+    const reason = tlsVerifyReason(error);
     if (reason !== undefined) return sslError(reason);
     // Refused, reset, DNS failure, socket closed, header/body time-outs: the provider is unreachable.
     return unavailable(this.providerName, error);
@@ -330,7 +363,18 @@ export function parseJson(response: UpstreamResponse, providerName: string): unk
   try {
     return JSON.parse(response.body) as unknown;
   } catch {
+    reportAnswerFailure(response, 'unparsable', { reason: 'not JSON' });
     throw keyError(providerName);
+  }
+}
+
+/** `parse()` of an answer; a `key error` it throws is the call's failure (cause `unparsable`). */
+export function parseAnswer<T>(response: UpstreamResponse, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof RelayError && error.code === 'key error') reportAnswerFailure(response, 'unparsable', { reason: 'changed shape' });
+    throw error;
   }
 }
 
@@ -341,9 +385,9 @@ export function parseJson(response: UpstreamResponse, providerName: string): unk
  */
 export function parsedOnce<T>(response: UpstreamResponse, name: string, parse: () => T): T {
   const memo = response.parsed;
-  if (memo === undefined) return parse();
+  if (memo === undefined) return parseAnswer(response, parse);
   if (memo.has(name)) return memo.get(name) as T;
-  const value = deepFreeze(parse());
+  const value = deepFreeze(parseAnswer(response, parse));
   memo.set(name, value);
   return value;
 }
@@ -392,6 +436,8 @@ export function statusError(
   overrides: Partial<Record<number, RelayError['code']>> = {},
 ): RelayError {
   const status = response.status;
+  // The provider fails on this answer: the call's failure line (once, and not for a cache hit).
+  reportAnswerFailure(response, 'http', { status });
   const code = overrides[status] ?? defaultCode(status);
   switch (code) {
     case 'authorization error':

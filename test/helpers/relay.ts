@@ -8,9 +8,15 @@ import type { Provider } from '../../src/core/provider.js';
 export interface RunningRelay {
   url: string;
   app: RelayApp;
-  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any }>;
-  get(path: string, headers?: Record<string, string>): Promise<{ status: number; json: any }>;
+  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<RelayAnswer>;
+  get(path: string, headers?: Record<string, string>): Promise<RelayAnswer>;
   close(): Promise<void>;
+}
+
+export interface RelayAnswer {
+  status: number;
+  json: any;
+  headers: Headers;
 }
 
 export interface StartOptions {
@@ -48,7 +54,7 @@ export async function startRelay(env: Env = {}, options: StartOptions = {}): Pro
     } catch {
       json = text;
     }
-    return { status: response.status, json: json as any };
+    return { status: response.status, json: json as any, headers: response.headers };
   }
   return {
     url,

@@ -19,4 +19,16 @@ export interface ProviderScenario {
   observables(n: number): Observable[];
   /** Upstream round trips one observe of one observable needs one after another (its call depth). */
   callDepth: number;
+  /** The benchmark's 20-observable list for comparing upstream calls with the original relay's. */
+  comparison: ComparisonList;
+}
+
+/** A list the original relay's call count is known for (docs/benchmark.md). */
+export interface ComparisonList {
+  /** The 20 observables; `round` gives other values of the same makeup (back-to-back requests). */
+  observables(round?: number): Observable[];
+  /** Upstream calls the original relay makes for the list (from its code, per type, known or not). */
+  originalCalls: number;
+  /** What the list holds and where the original's count comes from. */
+  makeup: string;
 }

@@ -13,6 +13,14 @@ export async function hs256Token(payload: JWTPayload, secret = TEST_SECRET, clai
   return jwt.sign(new TextEncoder().encode(secret));
 }
 
+/**
+ * A module's token as `ctr-relay jwt --provider <id>` makes it: the credentials and the `provider`
+ * claim that binds it to its module (required on a relay with several modules mounted).
+ */
+export function moduleToken(moduleId: string, credentials: JWTPayload, secret = TEST_SECRET): Promise<string> {
+  return hs256Token({ ...credentials, provider: moduleId }, secret);
+}
+
 export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }

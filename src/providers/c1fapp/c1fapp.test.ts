@@ -2,6 +2,7 @@
 // that checks the key in the POSTed body like the real API.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { HS256_MESSAGES } from '../../core/errors.js';
 import { fixture, fixtureText, startFakeUpstream, type FakeHandler, type FakeUpstream } from '../../../test/helpers/fake-upstream.js';
 import { startRelay, type RunningRelay } from '../../../test/helpers/relay.js';
 import { TEST_SECRET, bearer, hs256Token } from '../../../test/helpers/tokens.js';
@@ -307,7 +308,7 @@ describe('c1fapp', () => {
       [
         'a token signed with another secret',
         async () => bearer(await hs256Token({ key: KEY }, 'another-secret-0123456789abcdef0123456789abcdef')),
-        'Failed to decode JWT with provided key. Make sure domain in custom_jwks_host corresponds to your SecureX instance region.',
+        HS256_MESSAGES.badSignature,
       ],
     ];
     for (const [name, headers, message] of cases) {

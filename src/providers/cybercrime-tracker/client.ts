@@ -1,7 +1,7 @@
 // CyberCrime Tracker's HTTP calls.
 import type { RelayError } from '../../core/errors.js';
 import type { Observable } from '../../core/observables.js';
-import { parseJson, statusError, upstreamUrl, type Http, type UpstreamResponse } from '../../core/upstream.js';
+import { parseAnswer, parseJson, statusError, upstreamUrl, type Http, type UpstreamResponse } from '../../core/upstream.js';
 import { DISPLAY_NAME, lookupValue, parseQueryAnswer, type QueryAnswer } from './mapping.js';
 
 function failure(response: UpstreamResponse): RelayError {
@@ -12,7 +12,7 @@ function failure(response: UpstreamResponse): RelayError {
 export async function queryObservable(http: Http, baseUrl: string, observable: Observable): Promise<QueryAnswer> {
   const response = await http.request({ call: 'query', url: upstreamUrl(baseUrl, ['query.php'], { url: lookupValue(observable) }) });
   if (response.status !== 200) throw failure(response);
-  return parseQueryAnswer(parseJson(response, DISPLAY_NAME));
+  return parseAnswer(response, () => parseQueryAnswer(parseJson(response, DISPLAY_NAME)));
 }
 
 export async function checkHealth(http: Http, baseUrl: string): Promise<void> {

@@ -30,6 +30,8 @@ const pulseIndicatorSchema = z.object({
 const pulseIndicatorsPageSchema = z.object({
   results: z.array(pulseIndicatorSchema),
   next: z.string().nullish(),
+  // How many indicators the whole list holds (OTX's paging); tolerated when absent.
+  count: z.number().nullish().catch(undefined),
 });
 
 export type Pulse = z.infer<typeof pulseSchema>;
@@ -49,6 +51,11 @@ export interface PulseIndicatorsPage {
   results: PulseIndicator[];
   /** Whether OTX has a next page (its `next` link is never followed: we build page URLs ourselves). */
   hasNext: boolean;
+  /**
+   * How many pages the list has, from its `count` and this page's size (a page with a next one is
+   * full); undefined when OTX does not say, or on the last page.
+   */
+  pageCount?: number | undefined;
   /** As GeneralAnswer's. */
   cachedAt?: number | undefined;
 }
@@ -66,5 +73,8 @@ export function parseGeneralAnswer(json: unknown): GeneralAnswer {
 export function parsePulseIndicatorsPage(json: unknown): PulseIndicatorsPage {
   const parsed = pulseIndicatorsPageSchema.safeParse(json);
   if (!parsed.success) throw keyError(DISPLAY_NAME);
-  return { results: parsed.data.results, hasNext: typeof parsed.data.next === 'string' && parsed.data.next !== '' };
+  const { results, next, count } = parsed.data;
+  const hasNext = typeof next === 'string' && next !== '';
+  const pageCount = hasNext && typeof count === 'number' && results.length > 0 ? Math.ceil(count / results.length) : undefined;
+  return { results, hasNext, pageCount };
 }

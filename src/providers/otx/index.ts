@@ -16,8 +16,12 @@ const settingsSchema = z.object({
   OTX_API_URL: setting.httpUrl('https://otx.alienvault.com'),
   /** Every upstream call one observable may cost, its `general` lookup included. */
   OTX_MAX_CALLS_PER_OBSERVABLE: setting.integer(1, 1000, 50),
-  /** Pulse pages of one observable in flight at once. */
-  OTX_PULSE_CONCURRENCY: setting.integer(1, 100, 10),
+  /**
+   * Pulse pages of one observable in flight at once. As many as OTX_MAX_CALLS_PER_OBSERVABLE's
+   * default allows, so every page the budget pays for goes out in the search's two rounds (three
+   * round trips with `general`); UPSTREAM_CONCURRENCY still bounds the calls to OTX altogether.
+   */
+  OTX_PULSE_CONCURRENCY: setting.integer(1, 1000, 50),
   /** Indicators per page of a pulse's list: fewer calls for large pulses against larger answers. */
   OTX_PAGE_SIZE: setting.integer(1, 10_000, 10_000),
   /** How long one observable's pulse searches may run; unfinished pulses then keep their own times. */
@@ -62,8 +66,6 @@ export const otx = defineProvider<OtxCredentials, OtxConfig>({
     if (pulses.length === 0) return {};
     const known = knownEntries(general);
     const unknown = known === undefined ? pulses : pulses.filter((pulse) => !known.has(pulse.id));
-    // The last page read of each pulse (its pages are read one after another): where a match was found.
-    const lastPage = new Map<string, PulseIndicatorsPage>();
     const searched =
       unknown.length === 0
         ? []
@@ -72,11 +74,7 @@ export const otx = defineProvider<OtxCredentials, OtxConfig>({
             concurrency: config.pulseConcurrency,
             signal,
             timeoutMs: config.searchTimeoutMs,
-            fetchPage: async (pulseId, page) => {
-              const answer = await fetchPulseIndicatorsPage(http, config.baseUrl, credentials, { pulseId, page, pageSize: config.pageSize });
-              if (answer !== undefined) lastPage.set(pulseId, answer);
-              return answer;
-            },
+            fetchPage: (pulseId, page) => fetchPulseIndicatorsPage(http, config.baseUrl, credentials, { pulseId, page, pageSize: config.pageSize }),
             matches: (listed) => matchesObservable(observable, listed),
             hintedPage: (pulseId) => {
               const page = memo?.get(pageHintKey(pulseId, observable));
@@ -87,7 +85,10 @@ export const otx = defineProvider<OtxCredentials, OtxConfig>({
               if (!signal.aborted) log.warn({ module: 'otx', pulse: pulse.id, code: error.code }, 'OTX pulse search failed; the pulse keeps its own times');
             },
           });
-    keepFoundEntries(general, searched, lastPage);
+    // The page answer each entry was found on.
+    const foundOn = new Map<string, PulseIndicatorsPage>();
+    for (const finding of searched) if (finding.foundOn !== undefined) foundOn.set(finding.pulse.id, finding.foundOn);
+    keepFoundEntries(general, searched, foundOn);
     const searchedByPulse = new Map(searched.map((finding) => [finding.pulse, finding]));
     const findings = pulses.map((pulse): PulseFinding => searchedByPulse.get(pulse) ?? { pulse, indicator: known?.get(pulse.id) });
     return mapPulseFindings(observable, findings, { baseUrl: config.baseUrl, entitiesLimit });

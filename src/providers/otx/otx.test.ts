@@ -6,7 +6,7 @@ import { fixture, startFakeUpstream, type FakeHandler, type FakeUpstream } from 
 import { startRelay, type RunningRelay } from '../../../test/helpers/relay.js';
 import { TEST_SECRET, bearer, hs256Token } from '../../../test/helpers/tokens.js';
 import { KNOWN, OTX_TEST_KEY, PULSES, otxFixtureHandler } from './test-support/fixture-handler.js';
-import { otxScenario } from './test-support/scenario.js';
+import { OTX_ORIGINAL_CALLS, otxComparisonObservables, otxScenario, shapedDomain } from './test-support/scenario.js';
 
 const KEY_HEADER = 'x-otx-api-key';
 const OTHER_TYPES: Observable[] = (['ipv6', 'domain', 'url', 'md5', 'sha1', 'sha256'] as const).map((type) => ({ type, value: KNOWN[type] }));
@@ -371,8 +371,28 @@ describe('warm lookups', () => {
   });
 });
 
+/** A fake answering after `delayMs` that notes each call's round trip: one more than the deepest answered before it started. */
+function depthRecording(handler: FakeHandler, delayMs: number): { handler: FakeHandler; depth(): number; reset(): void } {
+  let answered: number[] = [];
+  let deepest = 0;
+  return {
+    handler: async (request) => {
+      const depth = 1 + Math.max(0, ...answered);
+      deepest = Math.max(deepest, depth);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      answered.push(depth);
+      return handler(request);
+    },
+    depth: () => deepest,
+    reset: () => {
+      answered = [];
+      deepest = 0;
+    },
+  };
+}
+
 describe('otx scenario (for the shared suites and the benchmark)', () => {
-  test('each observable is in 5 pulses of 3 pages: 16 calls, 4 round trips deep, all found', async () => {
+  test('each observable is in 5 pulses of 3 pages: 16 calls, all found', async () => {
     const fake = await startFakeUpstream(otxScenario.handler);
     const relay = await startRelay({ PROVIDERS: 'otx', SECRET_KEY: TEST_SECRET, ...otxScenario.envFor(fake.url) });
     try {
@@ -385,11 +405,63 @@ describe('otx scenario (for the shared suites and the benchmark)', () => {
       assert.equal(answer.json.errors, undefined);
       assert.equal(answer.json.data.sightings.count, 7 * 5);
       assert.equal(fake.requests.length, 7 * 16);
+      assert.equal(otxScenario.callDepth, 3);
       // Found on the last page, so no sighting falls back to its pulse's times.
       assert.ok(answer.json.data.sightings.docs.every((sighting: Entity) => sighting.observed_time!.start_time.endsWith('T08:05:00.000Z')));
-      assert.equal(otxScenario.callDepth, 4);
       const refused = await relay.post('/otx/health', undefined, bearer(await hs256Token({ key: 'not-the-key' })));
       assert.equal(refused.json.errors[0].code, 'authorization error');
+    } finally {
+      await relay.close();
+      await fake.close();
+    }
+  });
+
+  test('pages: three round trips at most for any number of them, and never past OTX_MAX_CALLS_PER_OBSERVABLE', async () => {
+    // One observable at a time, each answer 250 ms late: calls sent together reach the fake
+    // together, even with the event loop stalled by a loaded machine.
+    const recorded = depthRecording(otxScenario.handler, 250);
+    const fake = await startFakeUpstream(recorded.handler);
+    const relay = await startRelay({ PROVIDERS: 'otx', SECRET_KEY: TEST_SECRET, CACHE: 'off', OTX_MAX_CALLS_PER_OBSERVABLE: '25', ...otxScenario.envFor(fake.url) });
+    const auth = bearer(await hs256Token({ ...otxScenario.credentials }));
+    try {
+      // The scenario's shape, 5 pulses of 3 pages: general, every first page, then pages 2 and 3 at once.
+      await relay.post('/otx/observe/observables', otxScenario.observables(1), auth);
+      assert.equal(fake.requests.length, 16);
+      assert.equal(recorded.depth(), 3);
+      fake.requests.length = 0;
+      recorded.reset();
+
+      // 3 pulses of 7 pages: general + 21 pages, within the budget of 25.
+      const answer = await relay.post('/otx/observe/observables', [{ type: 'domain', value: shapedDomain('deep', 3, 7) }], auth);
+      assert.equal(answer.json.errors, undefined);
+      assert.equal(fake.requests.length, 1 + 3 * 7);
+      assert.equal(recorded.depth(), 3);
+      assert.ok(answer.json.data.sightings.docs.every((sighting: Entity) => sighting.observed_time!.start_time.endsWith('T08:05:00.000Z')));
+
+      // 4 pulses of 30 pages: the budget (25 calls, general included) ends the search, still in 3 round trips.
+      fake.requests.length = 0;
+      recorded.reset();
+      const capped = await relay.post('/otx/observe/observables', [{ type: 'domain', value: shapedDomain('huge', 4, 30) }], auth);
+      assert.equal(capped.json.errors, undefined);
+      assert.equal(capped.json.data.sightings.count, 4);
+      assert.equal(fake.requests.length, 25);
+      assert.equal(recorded.depth(), 3);
+    } finally {
+      await relay.close();
+      await fake.close();
+    }
+  });
+
+  test("the benchmark's 20 observables (3 known in 2 pulses of 2 pages, 17 unknown) cost 32 calls, as the original relay's", async () => {
+    const fake = await startFakeUpstream(otxScenario.handler);
+    const relay = await startRelay({ PROVIDERS: 'otx', SECRET_KEY: TEST_SECRET, CACHE: 'off', ...otxScenario.envFor(fake.url) });
+    try {
+      const observables = otxComparisonObservables();
+      assert.equal(observables.length, 20);
+      const answer = await relay.post('/otx/observe/observables', observables, bearer(await hs256Token({ ...otxScenario.credentials })));
+      assert.equal(answer.json.errors, undefined);
+      assert.equal(answer.json.data.sightings.count, 3 * 2);
+      assert.equal(fake.requests.length, OTX_ORIGINAL_CALLS);
     } finally {
       await relay.close();
       await fake.close();

@@ -21,8 +21,20 @@ function pagesOf(pages: number, matchOn?: number): (page: number) => PulseIndica
   };
 }
 
+/** As pagesOf, but each page also says how many pages the list has (OTX's `count` over a full page). */
+function sizedPagesOf(pages: number, matchOn?: number): (page: number) => PulseIndicatorsPage | undefined {
+  const unsized = pagesOf(pages, matchOn);
+  return (page) => {
+    const answer = unsized(page);
+    return answer === undefined ? undefined : { ...answer, pageCount: answer.hasNext ? pages : undefined };
+  };
+}
+
 function harness(shapes: Record<string, (page: number) => PulseIndicatorsPage | undefined>, overrides: Partial<PulseSearchOptions> = {}) {
   const calls: string[] = [];
+  // Each call's round trip: one more than the deepest call that had answered before it started.
+  const depths: number[] = [];
+  const answered: number[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const options: PulseSearchOptions = {
@@ -33,15 +45,18 @@ function harness(shapes: Record<string, (page: number) => PulseIndicatorsPage | 
     matches: (listed) => listed === VALUE,
     async fetchPage(pulseId, page) {
       calls.push(`${pulseId}:${page}`);
+      const depth = 1 + Math.max(0, ...answered);
+      depths.push(depth);
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
       await new Promise((resolve) => setTimeout(resolve, 5));
       inFlight -= 1;
+      answered.push(depth);
       return shapes[pulseId]!(page);
     },
     ...overrides,
   };
-  return { options, calls, maxInFlight: () => maxInFlight };
+  return { options, calls, maxInFlight: () => maxInFlight, depth: () => Math.max(0, ...depths) };
 }
 
 describe('searchPulses', () => {
@@ -110,6 +125,48 @@ describe('searchPulses', () => {
       findings.map((finding) => finding.indicator !== undefined),
       [false, true, true],
     );
+  });
+
+  test('lists that say their size: the first pages, then every remaining page at once (two rounds)', async () => {
+    const { options, calls, depth } = harness({ a: sizedPagesOf(6, 6), b: sizedPagesOf(3, 2), c: sizedPagesOf(1, 1), d: sizedPagesOf(4) });
+    const findings = await searchPulses([pulse('a'), pulse('b'), pulse('c'), pulse('d')], options);
+    assert.deepEqual(
+      findings.map((finding) => finding.indicator?.created),
+      ['2024-01-06T12:00:00', '2024-01-02T12:00:00', '2024-01-01T12:00:00', undefined],
+    );
+    assert.equal(depth(), 2, 'the page calls took more than two rounds');
+    // b is found on page 2, but its page 3 was already asked for in the same round.
+    assert.deepEqual(calls.slice(0, 4), ['a:1', 'b:1', 'c:1', 'd:1']);
+    assert.deepEqual(calls.slice(4).sort(), ['a:2', 'a:3', 'a:4', 'a:5', 'a:6', 'b:2', 'b:3', 'd:2', 'd:3', 'd:4']);
+    assert.equal(findings[0]!.foundOn?.results.at(-1)?.indicator, VALUE);
+  });
+
+  test('the second round spends what is left of the budget breadth first: page 2 of every pulse, then page 3', async () => {
+    const { options, calls } = harness({ huge: sizedPagesOf(1000), small: sizedPagesOf(3, 3), other: sizedPagesOf(5) }, { maxCalls: 9 });
+    const findings = await searchPulses([pulse('huge'), pulse('small'), pulse('other')], options);
+    assert.equal(calls.length, 9);
+    assert.deepEqual(calls.slice(0, 3), ['huge:1', 'small:1', 'other:1']);
+    assert.deepEqual(calls.slice(3).sort(), ['huge:2', 'huge:3', 'other:2', 'other:3', 'small:2', 'small:3']);
+    assert.deepEqual(
+      findings.map((finding) => finding.indicator !== undefined),
+      [false, true, false],
+    );
+  });
+
+  test('pages not yet started when the entry is found are never asked for', async () => {
+    const { options, calls } = harness({ a: sizedPagesOf(8, 2) }, { concurrency: 1 });
+    const findings = await searchPulses([pulse('a')], options);
+    assert.notEqual(findings[0]!.indicator, undefined);
+    assert.deepEqual(calls, ['a:1', 'a:2']);
+  });
+
+  test('a hinted page that no longer holds the entry: every other page in the second round', async () => {
+    const { options, calls, depth } = harness({ a: sizedPagesOf(5, 2) }, { hintedPage: () => 4 });
+    const findings = await searchPulses([pulse('a')], options);
+    assert.equal(findings[0]!.indicator?.created, '2024-01-02T12:00:00');
+    assert.equal(calls[0], 'a:4');
+    assert.deepEqual(calls.slice(1).sort(), ['a:1', 'a:2', 'a:3', 'a:5']);
+    assert.equal(depth(), 2);
   });
 
   test('no budget, no call: every pulse is reported without its entry', async () => {

@@ -2,7 +2,7 @@
 // carry the key, so they are never logged or put into a message.
 import { RelayError, authorizationError, tooManyRequests } from '../../core/errors.js';
 import { truncate } from '../../core/ctim.js';
-import { parseJson, statusError, upstreamUrl, type Http, type UpstreamResponse } from '../../core/upstream.js';
+import { parseAnswer, parseJson, statusError, upstreamUrl, type Http, type UpstreamResponse } from '../../core/upstream.js';
 import { answerErrorText, isNotFoundError, parseInfoAnswer, parseLinksAnswer, type InfoAnswer, type LinksAnswer } from './answers.js';
 import { DISPLAY_NAME } from './display-name.js';
 
@@ -29,26 +29,24 @@ export function answerError(text: string, key: string): RelayError {
   return new RelayError('unknown', `Unexpected response from ${DISPLAY_NAME}: ${truncate(shown, MAX_SHOWN_ERROR)}`);
 }
 
-/** The answer's JSON, or undefined when Pulsedive knows nothing about the value. */
-async function lookup(http: Http, apiUrl: string, call: string, query: Record<string, string>, key: string): Promise<unknown> {
+/** The answer parsed by `parse`, or undefined when Pulsedive knows nothing about the value. */
+async function lookup<T>(http: Http, apiUrl: string, call: string, query: Record<string, string>, key: string, parse: (json: unknown) => T): Promise<T | undefined> {
   const response = await http.request({ call, url: upstreamUrl(apiUrl, ['info.php'], query) });
   if (NOTHING_KNOWN.has(response.status)) return undefined;
   if (!isSuccess(response)) throw failure(response);
   const json = parseJson(response, DISPLAY_NAME);
   const error = answerErrorText(json);
-  if (error === undefined) return json;
+  if (error === undefined) return parseAnswer(response, () => parse(json));
   if (isNotFoundError(error)) return undefined;
   throw answerError(error, key);
 }
 
 export async function fetchInfo(http: Http, apiUrl: string, key: string, value: string): Promise<InfoAnswer | undefined> {
-  const json = await lookup(http, apiUrl, 'info', { indicator: value, key }, key);
-  return json === undefined ? undefined : parseInfoAnswer(json);
+  return lookup(http, apiUrl, 'info', { indicator: value, key }, key, parseInfoAnswer);
 }
 
 export async function fetchLinks(http: Http, apiUrl: string, key: string, value: string): Promise<LinksAnswer | undefined> {
-  const json = await lookup(http, apiUrl, 'links', { indicator: value, key, get: 'links' }, key);
-  return json === undefined ? undefined : parseLinksAnswer(json);
+  return lookup(http, apiUrl, 'links', { indicator: value, key, get: 'links' }, key, parseLinksAnswer);
 }
 
 export async function checkHealth(http: Http, apiUrl: string, key: string): Promise<void> {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { fixture, startFakeUpstream, type FakeHandler, type FakeUpstream, type RecordedRequest } from '../../../test/helpers/fake-upstream.js';
 import { startRelay, type RunningRelay } from '../../../test/helpers/relay.js';
 import { TEST_SECRET, bearer, hs256Token } from '../../../test/helpers/tokens.js';
-import { PULSEDIVE_TEST_KEY, pulsediveHandler } from './test-support/scenario.js';
+import { PULSEDIVE_ORIGINAL_CALLS, PULSEDIVE_TEST_KEY, UNKNOWN_DOMAIN_SUFFIX, pulsediveComparisonObservables, pulsediveHandler } from './test-support/scenario.js';
 
 const UI = 'https://pulsedive.example.com/';
 const KNOWN_DOMAIN = { type: 'domain', value: 'cdn-update.example.net' };
@@ -130,20 +130,40 @@ describe('the pulsedive module', () => {
       assert.equal(fake.requests.length, 8);
     });
 
-    test('the info and links calls of one observable are in flight together', async () => {
+    test('the links call goes out only once the info call has said the indicator is known', async () => {
       let inFlight = 0;
       let most = 0;
+      const order: string[] = [];
       const known = pulsediveHandler();
       fake.setHandler(async (request) => {
         inFlight += 1;
         most = Math.max(most, inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        order.push(query(request).get('get') ?? 'info');
+        await new Promise((resolve) => setTimeout(resolve, 50));
         inFlight -= 1;
         return known(request);
       });
       const answer = await relay.post('/pulsedive/observe/observables', [KNOWN_DOMAIN], auth);
       assert.equal(answer.json.data.verdicts.count, 1);
-      assert.equal(most, 2, 'the links call did not wait for the info call');
+      assert.equal(most, 1, 'the links call went out before the info call had answered');
+      assert.deepEqual(order, ['info', 'links']);
+    });
+
+    test('an indicator Pulsedive does not know costs exactly one call (no links call)', async () => {
+      const answer = await relay.post('/pulsedive/observe/observables', [{ type: 'domain', value: `nothing-here.${UNKNOWN_DOMAIN_SUFFIX}` }], auth);
+      assert.deepEqual(answer.json, { data: {} });
+      assert.equal(fake.requests.length, 1);
+      assert.equal(query(fake.requests[0]!).get('get'), null);
+    });
+
+    test("the benchmark's 20 observables (8 known, 12 unknown) cost 28 calls, as the original relay's", async () => {
+      const observables = pulsediveComparisonObservables();
+      assert.equal(observables.length, 20);
+      const answer = await relay.post('/pulsedive/observe/observables', observables, auth);
+      assert.equal(answer.json.errors, undefined);
+      assert.equal(answer.json.data.verdicts.count, 8);
+      assert.equal(fake.requests.length, PULSEDIVE_ORIGINAL_CALLS);
+      assert.equal(fake.requests.filter((request) => query(request).get('get') === 'links').length, 8);
     });
 
     test('a value holding / ? # & and .. never changes the endpoint or the key', async () => {
@@ -191,7 +211,8 @@ describe('the pulsedive module', () => {
         fake.setHandler(() => reply);
         const answer = await relay.post('/pulsedive/observe/observables', [KNOWN_DOMAIN], auth);
         assert.deepEqual(answer.json, { data: {} });
-        assert.equal(fake.requests.length, 2);
+        // The info call only: no links for what Pulsedive does not know.
+        assert.equal(fake.requests.length, 1);
       });
     }
 
@@ -201,6 +222,15 @@ describe('the pulsedive module', () => {
       const answer = await relay.post('/pulsedive/observe/observables', [KNOWN_DOMAIN], auth);
       assert.equal(answer.json.data.sightings.count, 5);
       assert.equal(answer.json.errors, undefined);
+    });
+
+    test('links refused by a rate limit: the info already spent is answered, without Active DNS, next to the error', async () => {
+      const known = pulsediveHandler();
+      fake.setHandler((request) => (query(request).get('get') === 'links' ? { status: 429, body: { error: 'API rate limit exceeded: 1 requests per second' } } : known(request)));
+      const answer = await relay.post('/pulsedive/observe/observables', [KNOWN_DOMAIN], auth);
+      assert.equal(answer.json.data.verdicts.count, 1);
+      assert.equal(answer.json.data.sightings.docs.some((sighting: any) => sighting.title === 'Active DNS'), false);
+      assert.deepEqual(error(answer.json).code, 'too many requests');
     });
 
     const failures = [
@@ -341,5 +371,38 @@ describe('the pulsedive module', () => {
       const answer = await relay.post('/pulsedive/refer/observables', [KNOWN_IP], auth);
       assert.equal(error(answer.json).code, 'authorization error');
     });
+  });
+});
+
+describe('pulsedive under its default rate limit (60 a minute, per key)', () => {
+  test('three back-to-back 20-observable requests: two complete, the third answers at once what the quota allows', async () => {
+    const fake = await startFakeUpstream(pulsediveHandler());
+    const relay = await startRelay({ PROVIDERS: 'pulsedive', SECRET_KEY: TEST_SECRET, RATE_LIMITS: 'on', PULSEDIVE_API_URL: fake.url, PULSEDIVE_UI_URL: UI });
+    const auth = bearer(await hs256Token({ key: PULSEDIVE_TEST_KEY }));
+    try {
+      const started = performance.now();
+      const answers = [];
+      for (let round = 0; round < 3; round += 1) answers.push(await relay.post('/pulsedive/observe/observables', pulsediveComparisonObservables(round), auth));
+      const seconds = (performance.now() - started) / 1000;
+      const [first, second, third] = answers;
+      for (const complete of [first!, second!]) {
+        assert.equal(complete.json.errors, undefined, JSON.stringify(complete.json.errors));
+        assert.equal(complete.json.data.verdicts.count, 8);
+      }
+      // The third finds 4 tokens (60 − 2 × 28) and the few that came meanwhile; the rest is refused at once.
+      assert.ok(seconds < 10, `the three took ${seconds.toFixed(1)} s: something waited for tokens it would not get`);
+      assert.deepEqual(
+        third!.json.errors.map((error: { code: string }) => error.code),
+        ['too many requests'],
+      );
+      assert.ok(Number(third!.headers.get('retry-after')) >= 1, 'a Retry-After for what was refused');
+      // What it could: the values whose info call got a token (known ones without Active DNS if links did not).
+      assert.ok((third!.json.data?.verdicts?.count ?? 0) >= 1, JSON.stringify(third!.json));
+      assert.ok(fake.requests.length <= 60 + Math.ceil(seconds) + 1, `${fake.requests.length} calls in ${seconds.toFixed(1)} s`);
+      assert.equal(fake.requests.length - 2 * PULSEDIVE_ORIGINAL_CALLS >= 4, true);
+    } finally {
+      await relay.close();
+      await fake.close();
+    }
   });
 });

@@ -212,13 +212,25 @@ describe('url and domain reports', () => {
     assert.equal(judgement.source_uri, `${UI}url/ibm.com`);
   });
 
+  test("a category's flag is tagged as the original writes it (Python's str): True or False", () => {
+    const flags = parseReport('url', { result: { url: 'ibm.com', cats: { Spam: false, 'General Business': true }, score: 1 } });
+    const result = mapReport(DOMAIN, flags, OPTIONS);
+    assert.deepEqual(
+      indicators(result).map((indicator) => [indicator.title, indicator.tags]),
+      [
+        ['General Business', ['True']],
+        ['Spam', ['False']],
+      ],
+    );
+  });
+
   test('domain: a sighting and an indicator per category, tagged with the flag, joined by sighting-of', () => {
     const result = mapReport(DOMAIN, report(DOMAIN, 'domain-report.json'), OPTIONS);
     assert.deepEqual(titles(sightings(result)), ['General Business', 'Software / Hardware']);
     assert.deepEqual(titles(indicators(result)), ['General Business', 'Software / Hardware']);
     assert.deepEqual(
       indicators(result).map((indicator) => indicator.tags),
-      [['true'], ['true']],
+      [['True'], ['True']],
     );
     assert.equal(indicators(result)[0]?.id, stableId('indicator', DISPLAY_NAME, 'url category', 'General Business'));
     assert.equal(

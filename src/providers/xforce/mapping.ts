@@ -111,6 +111,15 @@ function investigationSighting(observable: Observable, title: string, options: M
 }
 
 /**
+ * A value as the original writes it: Python's `str()`, so a flag is `True`/`False` (a Threat
+ * Response filter on the original's tag matches ours); numbers and strings as JavaScript writes them.
+ */
+function pythonStr(value: number | boolean | string): string {
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  return String(value);
+}
+
+/**
  * An X-Force category (`Spam`, `Botnet Command and Control Server`, …) is one provider object
  * shared by every observable in it, so its indicator has one stable id and no per-observable field.
  */
@@ -124,7 +133,7 @@ function categoryIndicator(kind: 'ip' | 'url', category: Category, options: Mapp
     title: truncate(category.name, MAX_TITLE),
     ...(category.description === undefined ? {} : { description: truncate(category.description, MAX_DESCRIPTION) }),
     // A url category's value is its flag; an ip category's value is a score, not a tag.
-    ...(kind === 'url' ? { tags: [String(category.value)] } : {}),
+    ...(kind === 'url' ? { tags: [pythonStr(category.value)] } : {}),
   });
 }
 
@@ -306,7 +315,7 @@ export function mapObservation(observable: Observable, observation: Observation,
     observation.resolutions === undefined ? {} : mapResolutions(observable, observation.resolutions, options),
     observation.collections === undefined ? {} : mapCollections(observable, observation.collections, options),
   ];
-  const merged = { verdicts: [], judgements: [], indicators: [], sightings: [], relationships: [] } as Required<ObservableResult>;
+  const merged = { verdicts: [], judgements: [], indicators: [], sightings: [], relationships: [] } as Required<Omit<ObservableResult, 'errors'>>;
   for (const part of parts) for (const key of BUNDLE_KEYS) for (const entity of part[key] ?? []) (merged[key] as unknown[]).push(entity);
   return withoutEmptyLists(limitEntities(merged, options.entitiesLimit));
 }

@@ -372,3 +372,30 @@ describe('xforce', () => {
     });
   });
 });
+
+describe('x-force calls per observable type, as the original relay', () => {
+  // The original: report and linkage for every type, resolve for ips, ipv6s and domains.
+  const ORIGINAL_CALLS: [Observable, number][] = [
+    [{ type: 'ip', value: '10.1.2.3' }, 3],
+    [{ type: 'ipv6', value: '2001:db8::7' }, 3],
+    [{ type: 'domain', value: 'host-7.example.com' }, 3],
+    [{ type: 'url', value: 'http://host-7.example.com/download.php?id=7' }, 2],
+    [{ type: 'md5', value: '7'.padStart(32, '0') }, 2],
+    [{ type: 'sha1', value: '7'.padStart(40, '0') }, 2],
+    [{ type: 'sha256', value: '7'.padStart(64, '0') }, 2],
+  ];
+  for (const [observable, calls] of ORIGINAL_CALLS) {
+    test(`${observable.type}: ${calls} calls`, async () => {
+      const fake = await startFakeUpstream(xforceHandler());
+      const relay = await startRelay({ PROVIDERS: 'xforce', SECRET_KEY: TEST_SECRET, XFORCE_API_URL: fake.url, XFORCE_UI_URL: UI });
+      try {
+        const answer = await relay.post('/xforce/observe/observables', [observable], bearer(await hs256Token(XFORCE_CREDENTIALS)));
+        assert.equal(answer.json.errors, undefined);
+        assert.equal(fake.requests.length, calls);
+      } finally {
+        await relay.close();
+        await fake.close();
+      }
+    });
+  }
+});

@@ -54,4 +54,14 @@ export const c1fappScenario: ProviderScenario = {
   observables: (n) => Array.from({ length: n }, (_, index) => ({ type: 'domain' as const, value: `host-${index}.c1fapp-scenario.example` })),
   // One POST per observable; the relay runs the observables concurrently.
   callDepth: 1,
+  comparison: {
+    // As the original: one POST per value, of any type.
+    observables: (round = 0) => [
+      ...Array.from({ length: 10 }, (_, index) => ({ type: 'domain' as const, value: `c-${round}-${index}.c1fapp-scenario.example` })),
+      ...Array.from({ length: 5 }, (_, index) => ({ type: 'ip' as const, value: `192.0.2.${(round * 5 + index) % 256}` })),
+      ...Array.from({ length: 5 }, (_, index) => ({ type: 'url' as const, value: `http://c-${round}-${index}.c1fapp-scenario.example/login` })),
+    ],
+    originalCalls: 20,
+    makeup: '10 domain, 5 ip, 5 url; original: one POST for each',
+  },
 };

@@ -2,6 +2,7 @@
 // checks the `key` parameter like the real API and knows every value it is asked about, answering
 // from this module's fixtures.
 import { isIPv4, isIPv6 } from 'node:net';
+import type { Observable } from '../../../core/observables.js';
 import type { ProviderScenario } from '../../../../test/helpers/scenario.js';
 import { fixture, type FakeHandler, type FakeReply } from '../../../../test/helpers/fake-upstream.js';
 
@@ -17,6 +18,7 @@ const answers = {
   linksOfIp: fixture(providerFolder, 'links-ip.json'),
   health: fixture(providerFolder, 'health.json'),
   invalidKey: fixture(providerFolder, 'invalid-key.json'),
+  notFound: fixture(providerFolder, 'not-found.json'),
 };
 
 function pad(number: number): string {
@@ -62,6 +64,30 @@ export interface PulsediveFakeOptions {
   now?: () => Date;
 }
 
+/** Domains under this suffix, and ips in 198.19.0.0/16, are unknown to the fake ("Indicator not found."). */
+export const UNKNOWN_DOMAIN_SUFFIX = 'unknown.example';
+
+function isUnknownValue(value: string): boolean {
+  return value.startsWith('198.19.') || value.endsWith(`.${UNKNOWN_DOMAIN_SUFFIX}`);
+}
+
+/** Calls the original relay makes for pulsediveComparisonObservables(): `info` for each, `links` for the 8 known. */
+export const PULSEDIVE_ORIGINAL_CALLS = 28;
+
+/** 8 values the fake knows (4 ips, 4 domains) and 12 it does not (6 ips, 6 domains); `round` (0–255) gives other values. */
+export function pulsediveComparisonObservables(round = 0): Observable[] {
+  const list: Observable[] = [];
+  for (let index = 0; index < 4; index += 1) {
+    list.push({ type: 'ip', value: `198.18.${200 + (round % 50)}.${index}` });
+    list.push({ type: 'domain', value: `known-${round}-${index}.example.net` });
+  }
+  for (let index = 0; index < 6; index += 1) {
+    list.push({ type: 'ip', value: `198.19.${round & 255}.${index}` });
+    list.push({ type: 'domain', value: `unknown-${round}-${index}.${UNKNOWN_DOMAIN_SUFFIX}` });
+  }
+  return list;
+}
+
 export function pulsediveHandler(options: PulsediveFakeOptions = {}): FakeHandler {
   const key = options.key ?? PULSEDIVE_TEST_KEY;
   const answer = (url: URL): FakeReply => {
@@ -71,6 +97,7 @@ export function pulsediveHandler(options: PulsediveFakeOptions = {}): FakeHandle
     if (url.searchParams.get('iid') !== null) return { body: shiftStamps(answers.health, shift) };
     const value = url.searchParams.get('indicator');
     if (value === null || value === '') return { status: 400, body: { error: 'Invalid indicator.' } };
+    if (isUnknownValue(value)) return { status: 404, body: answers.notFound };
     const type = typeOf(value);
     if (url.searchParams.get('get') === 'links') {
       const links = type === 'domain' ? answers.linksOfDomain : type === 'url' ? {} : answers.linksOfIp;
@@ -97,5 +124,11 @@ export const pulsediveScenario: ProviderScenario = {
         ? { type: 'ip' as const, value: `198.18.${(index >> 8) & 255}.${index & 255}` }
         : { type: 'domain' as const, value: `host-${index}.example.net` },
     ),
-  callDepth: 1,
+  // info, then links (only for what Pulsedive knows: every value of `observables`).
+  callDepth: 2,
+  comparison: {
+    observables: pulsediveComparisonObservables,
+    originalCalls: PULSEDIVE_ORIGINAL_CALLS,
+    makeup: '8 known (4 ip, 4 domain), 12 unknown (6 ip, 6 domain); original: info for each (20) + links for each known (8)',
+  },
 };

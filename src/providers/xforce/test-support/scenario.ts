@@ -112,6 +112,33 @@ export function xforceObservable(index: number): Observable {
   }
 }
 
+/** How many of each type the benchmark's comparison list holds: 17 with DNS records, 3 without. */
+const COMPARISON_MAKEUP: [ObservableType, number][] = [
+  ['ip', 6],
+  ['ipv6', 5],
+  ['domain', 6],
+  ['url', 1],
+  ['md5', 1],
+  ['sha256', 1],
+];
+
+/**
+ * The original relay's calls for its list: report and linkage for every value, and resolve for
+ * ips, ipv6s and domains (3 × 17 + 2 × 3 = 57). It stops calling once the entities limit is used up,
+ * which this list (26 entities a value at most) never reaches with the default limit of 100.
+ */
+export const XFORCE_ORIGINAL_CALLS = 57;
+
+export function xforceComparisonObservables(round = 0): Observable[] {
+  const list: Observable[] = [];
+  for (const [type, count] of COMPARISON_MAKEUP) {
+    // Indices of `type` only (the types take turns), from a range of their own per round.
+    const first = TYPES.length * (1000 + (round % 50) * 100) + TYPES.indexOf(type);
+    for (let taken = 0; taken < count; taken += 1) list.push(xforceObservable(first + taken * TYPES.length));
+  }
+  return list;
+}
+
 export const xforceScenario: ProviderScenario = {
   providerId: 'xforce',
   envFor: (fakeUrl) => ({ XFORCE_API_URL: fakeUrl, XFORCE_UI_URL: 'https://exchange.xforce.example/' }),
@@ -120,4 +147,9 @@ export const xforceScenario: ProviderScenario = {
   observables: (n) => Array.from({ length: n }, (_, index) => xforceObservable(index)),
   // Report, resolve and linkage of one observable go out together.
   callDepth: 1,
+  comparison: {
+    observables: xforceComparisonObservables,
+    originalCalls: XFORCE_ORIGINAL_CALLS,
+    makeup: '6 ip, 5 ipv6, 6 domain, 1 url, 1 md5, 1 sha256; original: report + linkage for each, resolve for ip/ipv6/domain (3 × 17 + 2 × 3)',
+  },
 };

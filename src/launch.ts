@@ -1,0 +1,39 @@
+// `npm start`: checks HEAP_MB like every other setting (environment, then .env), then runs the
+// relay in a node with that heap limit. Without this, HEAP_MB=abc ends in node's own flag error and
+// HEAP_MB=16 in a V8 out-of-memory trace. `--check` only checks (the container then execs node
+// itself, so that node stays PID 1 and gets SIGTERM directly).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { config as loadDotenv } from 'dotenv';
+import { z } from 'zod/v4';
+import { coreSettingsSchema } from './core/settings.js';
+
+/** The node flags for a HEAP_MB value, or the settings message that refuses it. */
+export function heapFlags(env: NodeJS.ProcessEnv): { flags: string[] } | { problem: string } {
+  const text = env.HEAP_MB?.trim() === '' ? undefined : env.HEAP_MB;
+  const parsed = z.object({ HEAP_MB: coreSettingsSchema.shape.HEAP_MB }).safeParse({ HEAP_MB: text });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]?.message ?? 'is not valid';
+    return { problem: `Invalid settings:\n  HEAP_MB ${issue} (MiB of V8 heap; got ${JSON.stringify(text)})` };
+  }
+  // A small young generation: fewer, shorter pauses for a relay whose objects die young.
+  return { flags: [`--max-old-space-size=${parsed.data.HEAP_MB}`, '--max-semi-space-size=8'] };
+}
+
+function main(args: string[]): void {
+  loadDotenv({ quiet: true });
+  const heap = heapFlags(process.env);
+  if ('problem' in heap) {
+    console.error(heap.problem);
+    process.exit(1);
+  }
+  if (args.includes('--check')) process.exit(0);
+  // server.js next to this file (server.ts when run from the sources with tsx, whose --import is in execArgv).
+  const server = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './server.ts' : './server.js', import.meta.url));
+  const child = spawn(process.execPath, [...process.execArgv, ...heap.flags, server], { stdio: 'inherit' });
+  // The relay drains on SIGTERM/SIGINT (serve.ts); this process only passes them on and waits.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15))));
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) main(process.argv.slice(2));
