@@ -163,11 +163,11 @@ const env: Record<string, string> = {
   HEAP_MB: String(HEAP_MB),
 };
 const tokens = {
-  otx: { 'content-type': 'application/json', authorization: `Bearer ${await hs256Token({ key: HOSTILE_OTX_KEY })}` },
-  'otx-1000': { 'content-type': 'application/json', authorization: `Bearer ${await hs256Token({ key: HOSTILE_OTX_KEY, CTR_ENTITIES_LIMIT: 1000 })}` },
+  otx: { 'content-type': 'application/json', authorization: `Bearer ${await hs256Token({ key: HOSTILE_OTX_KEY, provider: 'otx' })}` },
+  'otx-1000': { 'content-type': 'application/json', authorization: `Bearer ${await hs256Token({ key: HOSTILE_OTX_KEY, provider: 'otx', CTR_ENTITIES_LIMIT: 1000 })}` },
   none: { 'content-type': 'application/json' },
 };
-const xforceHeaders = { 'content-type': 'application/json', authorization: `Bearer ${await hs256Token(XFORCE_CREDENTIALS)}` };
+const xforceHeaders = { 'content-type': 'application/json', authorization: `Bearer ${await hs256Token({ ...XFORCE_CREDENTIALS, provider: 'xforce' })}` };
 
 console.log(`ctr-relay abuse benchmark: HEAP_MB ${HEAP_MB}, fake latency ${latencyMs} ms, Node ${process.version}`);
 console.log('targets: no crash; /healthz p99 < 50 ms; peak RSS < HEAP_MB + 64 MiB; normal requests keep >= half their throughput\n');

@@ -23,7 +23,7 @@ describe('the request budget', () => {
   before(async () => {
     // Like a busy address on OTX: 5 pulses of one page each (6 calls an observable).
     fake = await startFakeUpstream(hostileOtxHandler({ pulses: 5, pages: 1, entriesPerPage: 10 }));
-    headers = bearer(await hs256Token({ key: HOSTILE_OTX_KEY }));
+    headers = bearer(await hs256Token({ key: HOSTILE_OTX_KEY, provider: 'otx' }));
   });
   after(() => fake.close());
   const otx = (env: Record<string, string>) =>
