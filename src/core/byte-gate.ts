@@ -13,8 +13,10 @@ import { whenAborted, type AbortLike } from './abort-hub.js';
 import type { RelayError } from './errors.js';
 import { THROTTLE_AT, heapUsed } from './heap-pressure.js';
 
-// Until a kind of call has been answered once: 64 such calls fill the default bound.
-const INITIAL_ESTIMATE = 256 * 1024;
+// Until a kind of call has been answered once: 512 such calls (UPSTREAM_CONCURRENCY's default)
+// fill the default bound, so a first 500-observable request is not cut into waves; should the
+// answers be huge, the transit bound (upstream.ts) drops what the gate did not expect.
+const INITIAL_ESTIMATE = 16 * 1024;
 
 interface Waiter {
   bytes: number;
@@ -55,8 +57,9 @@ export class ByteGate {
   }
 
   learn(kind: string, bytes: number): void {
-    const known = this.estimate(kind);
-    this.estimates.set(kind, bytes >= known ? bytes : Math.max(1024, Math.round(0.9 * known + 0.1 * bytes)));
+    const known = this.estimates.get(kind);
+    // The first answer of a kind replaces the guess; then up at once, down slowly.
+    this.estimates.set(kind, known === undefined || bytes >= known ? bytes : Math.max(1024, Math.round(0.9 * known + 0.1 * bytes)));
   }
 
   /** Resolves once `bytes` fit (at once, most of the time: then no promise is made); rejects when `signal` aborts first. */
