@@ -15,6 +15,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The web console's sources and its build script (esbuild, bundled into dist/console).
+COPY console ./console
+COPY scripts/build-console.mjs ./scripts/
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime

@@ -7,6 +7,8 @@ import { freePort } from '../test/helpers/ports.js';
 
 export interface RelayProcess {
   url: string;
+  /** The relay's process id (for its CPU time in /proc). */
+  pid: number | undefined;
   /** `receivedAt`: performance.now() once the whole answer has arrived, before it is parsed here. */
   post(path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; json: any; receivedAt: number; retryAfter: string | undefined }>;
   /** Highest RSS seen so far, in bytes. */
@@ -69,6 +71,7 @@ export async function startRelayProcess(env: Record<string, string>, nodeArgs: r
   }
   return {
     url,
+    pid: child.pid,
     async post(path, body, headers) {
       const response = await fetch(url + path, { method: 'POST', headers, body: JSON.stringify(body) });
       const text = await response.text();

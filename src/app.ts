@@ -24,6 +24,8 @@ import type { Logger } from './core/upstream-failure.js';
 import type { ByteGate } from './core/byte-gate.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { PROVIDERS } from './providers/registry.js';
+import { registerConsole } from './routes/console.js';
+import { registerEnrichRoutes } from './routes/enrich.js';
 
 export interface AppOptions {
   settings: Settings;
@@ -31,6 +33,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Tests inject an undici Agent to control upstream TLS; production leaves it unset. */
   agent?: Agent;
+  /** The web console's build output; the one next to the code unless a test gives another. */
+  consoleDir?: string;
 }
 
 export interface RelayApp extends FastifyInstance {
@@ -231,7 +235,9 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
     }
   }
 
+  registerEnrichRoutes(app, { settings, modules, keySets, verifiedTokens, log: app.log });
   registerMetricsRoute(app, metrics, settings.METRICS_TOKEN);
+  registerConsole(app, { settings, modules, ...(options.consoleDir === undefined ? {} : { dir: options.consoleDir }) });
 
   // Every answer names its request (the id in its log lines). While draining, every answer closes
   // its connection, so keep-alive clients do not hold the server open after their last request.

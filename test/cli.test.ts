@@ -6,9 +6,9 @@ import { once } from 'node:events';
 import { stripVTControlCharacters } from 'node:util';
 import { guessObservableType } from '../src/cli/guess-type.js';
 import { credentialEnvName, credentialFields } from '../src/cli/credentials.js';
+import { exitStatusOf, type AnswerView } from '../src/cli/answer-view.js';
 import { renderLookupTable } from '../src/cli/lookup-table.js';
-import { summariseLookup } from '../src/cli/lookup-summary.js';
-import { COLOURS, PLAIN } from '../src/cli/palette.js';
+import { COLOURS, PLAIN, type Palette } from '../src/cli/palette.js';
 import type { Provider } from '../src/core/provider.js';
 import { PROVIDERS } from '../src/providers/registry.js';
 import { runCli, spawnCli } from './helpers/cli.js';
@@ -35,10 +35,10 @@ describe('ctr-relay --help', { concurrency: true }, () => {
   test('the overview lists every command', async () => {
     const result = await runCli(['--help']);
     assert.equal(result.status, 0, result.stderr);
-    for (const command of ['serve', 'lookup', 'jwt', 'module-type']) assert.match(result.stdout, new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['serve', 'lookup', 'mcp', 'jwt', 'module-type']) assert.match(result.stdout, new RegExp(`^  ${command} `, 'm'));
   });
 
-  for (const command of ['serve', 'lookup', 'jwt', 'module-type']) {
+  for (const command of ['serve', 'lookup', 'mcp', 'jwt', 'module-type']) {
     test(`${command} --help shows its usage and exits 0`, async () => {
       const result = await runCli([command, '--help']);
       assert.equal(result.status, 0, result.stderr);
@@ -75,38 +75,92 @@ describe('observable types guessed by lookup', () => {
 });
 
 describe('the lookup table', () => {
-  const observable = { type: 'ip' as const, value: '198.51.100.7' };
-  const summary = summariseLookup({
-    providerId: 'p',
-    providerName: 'Provider One',
-    observable,
-    observe: {
-      data: {
-        verdicts: { count: 1, docs: [{ disposition_name: 'Malicious' }] },
-        judgements: { count: 1, docs: [{ reason: 'Keitaro' }] },
-        sightings: { count: 2, docs: [{ title: 'Seen in feed A' }, { title: 'Seen in feed A' }] },
-        indicators: { count: 1, docs: [{ title: 'Feed: A' }] },
+  const answer: AnswerView = {
+    observables: [
+      {
+        type: 'ip',
+        value: '198.51.100.7',
+        verdict: { disposition: 2, disposition_name: 'Malicious', malicious: 1, suspicious: 0, clean: 0, unknown: 1, answered: 2 },
+        providers: [
+          {
+            id: 'one',
+            name: 'Provider One',
+            status: 'ok',
+            verdict: { disposition: 2, disposition_name: 'Malicious' },
+            counts: { judgements: 1, sightings: 2, indicators: 1, relationships: 0 },
+            titles: ['Seen in feed A', 'Feed: A', `Keitaro ${'very long title '.repeat(20)}`],
+            links: [{ title: 'Search for this IP', url: `https://provider.example/ip/198.51.100.7?${'q'.repeat(500)}` }],
+          },
+          {
+            id: 'two',
+            name: 'Provider Two',
+            status: 'ok',
+            counts: { judgements: 0, sightings: 0, indicators: 0, relationships: 0 },
+            titles: [],
+            links: [{ title: 'Search', url: 'https://two.example/search?q=198.51.100.7' }],
+          },
+          { id: 'three', name: 'Provider Three', status: 'error', error: { code: 'too many requests', message: 'Too many requests to Provider Three.' } },
+          { id: 'four', name: 'Four', status: 'skipped', reason: 'no credentials' },
+          {
+            id: 'five',
+            name: 'Provider Five',
+            status: 'ok',
+            verdict: { disposition: 1, disposition_name: 'Clean' },
+            counts: { judgements: 1, sightings: 0, indicators: 0, relationships: 0 },
+            titles: ['Allow-listed'],
+            links: [],
+            error: { code: 'service unavailable', message: 'Provider Five is unavailable.' },
+          },
+        ],
       },
-    },
-    refer: { data: [{ id: 'r', title: 'Search for this IP', url: 'https://provider.example/ip/198.51.100.7', description: '', categories: [] }] },
+    ],
+    withheld: [],
+  };
+  const render = (palette: Palette, links = false) => renderLookupTable(answer, { palette, links, width: 100 });
+
+  test('the consensus first, then one short line per provider; no links without --links', () => {
+    const lines = render(PLAIN).trimEnd().split('\n');
+    assert.deepEqual(lines.slice(0, 1), ['198.51.100.7  ip  Malicious  1 malicious, 1 unknown; 2 of 5 providers answered']);
+    assert.match(lines[1] ?? '', /^ {2}Provider One {4}Malicious {6}1 judgement, 2 sightings, 1 indicator · Seen in feed A; Feed: A; .*…$/);
+    assert.match(lines[2] ?? '', /^ {2}Provider Two {4}nothing known$/);
+    assert.match(lines[3] ?? '', /^ {2}Provider Three {2}error {10}too many requests: Too many requests to Provider Three\.$/);
+    assert.match(lines[4] ?? '', /^ {2}Four {12}skipped {8}no credentials$/);
+    assert.match(lines[5] ?? '', /^ {2}Provider Five {3}Clean {10}1 judgement · links: service unavailable · Allow-listed$/, 'refer failed, observe answered');
+    assert.deepEqual(lines.slice(6), ['', '1 refer link not shown: add --links'], 'the links of providers that know nothing are not counted');
+    for (const line of lines) assert.ok(line.length <= 100, line);
   });
 
-  test('summarises the verdict, counts, top titles (no repeats) and links', () => {
-    assert.equal(summary.verdict, 'Malicious');
-    assert.equal(summary.judgements, 1);
-    assert.equal(summary.sightings, 2);
-    assert.deepEqual(summary.titles, ['Seen in feed A', 'Feed: A', 'Keitaro']);
-    assert.deepEqual(summary.links, [{ title: 'Search for this IP', url: 'https://provider.example/ip/198.51.100.7' }]);
+  test('--links: the links of providers that know something, one per line', () => {
+    const lines = render(PLAIN, true).trimEnd().split('\n');
+    const links = lines.filter((line) => line.startsWith('      > '));
+    assert.equal(links.length, 1);
+    assert.match(links[0] ?? '', /^ {6}> Search for this IP: https:\/\/provider\.example\/ip\//);
+    assert.doesNotMatch(lines.join('\n'), /two\.example/, 'no links for a provider that knows nothing');
   });
 
   test('is plain text without colour, coloured with it, and the same once codes are stripped', () => {
-    const plain = renderLookupTable([{ observable, providers: [summary] }], PLAIN);
-    const coloured = renderLookupTable([{ observable, providers: [summary] }], COLOURS);
+    const plain = render(PLAIN);
+    const coloured = render(COLOURS);
     assert.doesNotMatch(plain, ANSI);
     assert.match(coloured, ANSI);
     assert.equal(stripVTControlCharacters(coloured), plain);
-    assert.match(plain, /Provider One\s+Malicious\s+1\s+2/);
-    assert.match(plain, /> Search for this IP: https:\/\/provider\.example\/ip\/198\.51\.100\.7/);
+  });
+
+  test('the exit status follows the most severe consensus, else whether every observable got an answer', () => {
+    const withVerdict = (disposition: number, answered = 1): AnswerView => ({
+      observables: [{ ...answer.observables[0]!, verdict: { ...answer.observables[0]!.verdict, disposition, answered }, providers: answered === 0 ? [] : answer.observables[0]!.providers }],
+      withheld: [],
+    });
+    assert.equal(exitStatusOf(withVerdict(2)), 4);
+    assert.equal(exitStatusOf(withVerdict(3)), 3);
+    assert.equal(exitStatusOf(withVerdict(1)), 0);
+    assert.equal(exitStatusOf(withVerdict(5)), 0);
+    assert.equal(exitStatusOf(withVerdict(5, 0)), 1, 'no provider of a type: nothing looked up');
+    const unsupportedBeside = withVerdict(1);
+    assert.equal(exitStatusOf({ ...unsupportedBeside, observables: [...unsupportedBeside.observables, { ...withVerdict(5, 0).observables[0]!, value: 'a@b.example' }] }), 0, 'an observable no provider supports fails nothing');
+    const failedBeside = { ...answer.observables[0]!, verdict: { ...answer.observables[0]!.verdict, disposition: 5 }, providers: [answer.observables[0]!.providers[2]!] };
+    assert.equal(exitStatusOf({ observables: [...unsupportedBeside.observables, failedBeside], withheld: [] }), 1, 'one whose providers all failed fails');
+    assert.equal(exitStatusOf({ observables: [], withheld: [] }), 1);
   });
 });
 
@@ -131,29 +185,29 @@ describe('ctr-relay lookup against fake providers', { concurrency: true }, () =>
       const fake = fakes.get(scenario.providerId)!;
       const before = fake.requests.length;
       const result = await runCli(['lookup', observable.value, '--type', observable.type, '--providers', provider.id], envFor([scenario]));
-      assert.equal(result.status, 0, result.stderr);
+      // Exit status by verdict: the fakes know something of every value they are asked about.
+      assert.ok([0, 3, 4].includes(result.status ?? -1), result.stderr);
       assert.ok(fake.requests.length > before, 'the fake provider was called');
-      assert.match(result.stdout, new RegExp(`^${observable.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  ${observable.type}$`, 'm'));
+      assert.match(result.stdout, new RegExp(`^${observable.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  ${observable.type}  (Malicious|Suspicious|Clean|Unknown)  `, 'm'));
       assert.match(result.stdout, new RegExp(`^  ${provider.displayName}\\s`, 'm'));
       assert.doesNotMatch(result.stdout, ANSI, 'no colour when piped');
       assert.match(result.stderr, /\[1\/1\]/, 'progress on stderr');
       assert.doesNotMatch(result.stdout, /\[1\/1\]/);
     });
 
-    test(`${scenario.providerId}: --json prints the raw observe and refer answers`, async () => {
+    test(`${scenario.providerId}: --json prints the lookup answer of the HTTP API`, async () => {
       const provider = providerOf(scenario);
       const [observable] = scenario.observables(1);
       assert.ok(observable);
       const result = await runCli(['lookup', observable.value, '--type', observable.type, '--providers', provider.id, '--json'], envFor([scenario]));
-      assert.equal(result.status, 0, result.stderr);
-      const answers = JSON.parse(result.stdout) as { provider: string; observable: unknown; observe: { data?: object; errors?: unknown }; refer: { data?: unknown } }[];
-      assert.equal(answers.length, 1);
-      const [answer] = answers;
-      assert.equal(answer?.provider, provider.id);
-      assert.deepEqual(answer?.observable, observable);
-      assert.equal(answer?.observe.errors, undefined);
-      assert.ok(Object.keys(answer?.observe.data ?? {}).length > 0, 'the fake knows the observable');
-      assert.ok(Array.isArray(answer?.refer.data));
+      assert.ok([0, 3, 4].includes(result.status ?? -1), result.stderr);
+      const answer = JSON.parse(result.stdout) as { data: { observables: { type: string; value: string; providers: { id: string; status: string; ctim?: object }[] }[]; withheld: unknown[] } };
+      assert.deepEqual(answer.data.withheld, []);
+      const [found] = answer.data.observables;
+      assert.deepEqual({ type: found?.type, value: found?.value }, observable);
+      assert.equal(found?.providers[0]?.id, provider.id);
+      assert.equal(found?.providers[0]?.status, 'ok');
+      assert.ok(Object.keys(found?.providers[0]?.ctim ?? {}).length > 0, 'the fake knows the observable');
     });
   }
 
@@ -164,9 +218,9 @@ describe('ctr-relay lookup against fake providers', { concurrency: true }, () =>
     const env = envFor([cybercrime]);
     const ids = ['cybercrime-tracker', ...(withCredentials === undefined ? [] : [withCredentials.providerId])];
     const result = await runCli(['lookup', '198.51.100.7', 'example.com', '--providers', ids.join(',')], env);
-    assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /^198\.51\.100\.7 {2}ip$/m);
-    assert.match(result.stdout, /^example\.com {2}domain$/m);
+    assert.ok([0, 3, 4].includes(result.status ?? -1), result.stderr);
+    assert.match(result.stdout, /^198\.51\.100\.7 {2}ip {2}/m);
+    assert.match(result.stdout, /^example\.com {2}domain {2}/m);
     if (withCredentials !== undefined) {
       const provider = providerOf(withCredentials);
       const variables = credentialFields(provider).map((field) => credentialEnvName(provider, field));
@@ -189,7 +243,7 @@ describe('ctr-relay lookup against fake providers', { concurrency: true }, () =>
       const result = await runCli(['lookup', '198.51.100.7', '--providers', 'cybercrime-tracker'], { CYBERCRIME_TRACKER_URL: failing.url });
       assert.equal(result.status, 1);
       assert.match(result.stdout, /CyberCrime Tracker\s+error/);
-      assert.match(result.stdout, /! service unavailable: /);
+      assert.match(result.stdout, /error {2}service unavailable: /);
     } finally {
       await failing.close();
     }

@@ -1,21 +1,9 @@
 // What a provider's token carries, read from its registered credentialsSchema, and where the CLI
 // finds each value in the environment: `<ID>_<FIELD>` (XFORCE_KEY, XFORCE_PASSWORD, OTX_KEY, …).
-import { z } from 'zod/v4';
 import type { Provider } from '../core/provider.js';
+import { credentialFields } from '../core/credential-fields.js';
 
-/** The object schema under refinements and transforms, if the schema is one. */
-function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
-  if (schema instanceof z.ZodObject) return schema.shape as Record<string, z.ZodType>;
-  // A transform or refinement in zod's v4 API is a pipe whose input is the object.
-  if (schema instanceof z.ZodPipe) return objectShape(schema.in as z.ZodType);
-  return undefined;
-}
-
-/** The token payload fields a provider needs (`key`, `password`); none for a provider without credentials. */
-export function credentialFields(provider: Provider): string[] {
-  if (provider.credentialsSchema === null) return [];
-  return Object.keys(objectShape(provider.credentialsSchema as z.ZodType) ?? {});
-}
+export { credentialFields };
 
 export function credentialEnvName(provider: Provider, field: string): string {
   const snake = (text: string) => text.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();

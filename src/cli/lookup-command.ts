@@ -1,161 +1,151 @@
-// `ctr-relay lookup`: the modules run in-process, with credentials from the environment (or .env),
-// through the same code as the relay's observe and refer endpoints.
-import type { FastifyBaseLogger } from 'fastify';
-import { pino } from 'pino';
-import { mountModules } from '../app.js';
-import { isValidObservable, isObservableType, OBSERVABLE_TYPES, type ObservableType } from '../core/validators.js';
+// `ctr-relay lookup`: the enrichment core in-process, with keys from the environment (or .env),
+// through the same upstream gate as the server (cache, single-flight, rate limits, cool-downs;
+// shared with the server through Redis when REDIS_URL is set).
 import type { Observable } from '../core/observables.js';
-import { lookup, type MountedModule } from '../core/relay.js';
-import { SettingsError, loadSettings, type Settings } from '../core/settings.js';
+import { OBSERVABLE_TYPES } from '../core/validators.js';
 import { PROVIDERS } from '../providers/registry.js';
+import { exitStatusOf, type AnswerView, type ObservableResultView, type WithheldView } from './answer-view.js';
 import { parseCommandArgs, type Command } from './command.js';
-import { credentialsFromEnv } from './credentials.js';
-import { guessObservableType } from './guess-type.js';
+import { openEnrichment } from './enrichment-core.js';
+import { openInProcess, settingsFor } from './in-process.js';
+import { FORMATS, doneLine, providerLine, renderCsv, renderJson, verdictLine, type Format } from './lookup-formats.js';
+import { readLookupInput } from './lookup-input.js';
 import { renderLookupTable } from './lookup-table.js';
-import { summariseLookup, type ProviderLookup } from './lookup-summary.js';
 import { paletteFor } from './palette.js';
 import { Progress } from './progress.js';
 import { UsageError } from './usage-error.js';
 
 const CREDENTIAL_VARIABLES = 'XFORCE_KEY and XFORCE_PASSWORD, PULSEDIVE_KEY, OTX_KEY, C1FAPP_KEY';
 
-function readObservables(values: string[], type: string | undefined): Observable[] {
-  if (values.length === 0) throw new UsageError('lookup needs at least one value, e.g. ctr-relay lookup 198.51.100.7');
-  const forced = type?.trim().toLowerCase();
-  if (forced !== undefined && !isObservableType(forced)) throw new UsageError(`--type accepts ${OBSERVABLE_TYPES.join(', ')} (got ${JSON.stringify(type)})`);
-  const observables: Observable[] = [];
-  for (const raw of values) {
-    const value = raw.trim();
-    const observableType: ObservableType = (forced as ObservableType | undefined) ?? guessObservableType(value);
-    if (!isValidObservable(observableType, value)) {
-      console.error(`skipped ${JSON.stringify(raw)}: not a valid ${observableType}`);
-      continue;
-    }
-    if (!observables.some((known) => known.type === observableType && known.value === value)) observables.push({ type: observableType, value });
-  }
-  return observables;
+function formatOf(values: { format?: string | undefined; json?: boolean | undefined }): Format {
+  if (values.json === true && values.format !== undefined && values.format !== 'json') throw new UsageError('--json is --format json; give one or the other');
+  const format = values.json === true ? 'json' : (values.format?.trim().toLowerCase() ?? 'table');
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format accepts ${FORMATS.join(', ')} (got ${JSON.stringify(values.format)})`);
+  return format as Format;
 }
 
-/** The mounted modules that can run: those needing no credentials, or whose credentials are set. */
-function runnableModules(modules: MountedModule[]): { module: MountedModule; credentials: unknown }[] {
-  const runnable: { module: MountedModule; credentials: unknown }[] = [];
-  for (const module of modules) {
-    const found = credentialsFromEnv(module.provider, process.env);
-    if (found.status === 'none') runnable.push({ module, credentials: undefined });
-    else if (found.status === 'found') runnable.push({ module, credentials: found.credentials });
-    else {
-      const what = found.status === 'missing' ? 'set' : 'check';
-      console.error(`skipped ${module.provider.displayName}: ${what} ${found.variables.join(' and ')} (environment or .env)`);
-    }
-  }
-  return runnable;
-}
-
-async function lookUpOne(
-  settings: Settings,
-  log: FastifyBaseLogger,
-  module: MountedModule,
-  credentials: unknown,
-  observable: Observable,
-): Promise<ProviderLookup> {
-  const { provider } = module;
-  const result: ProviderLookup = { providerId: provider.id, providerName: provider.displayName, observable };
-  if (!provider.supportedTypes.includes(observable.type)) return result;
-  const options = { settings, credentials, entitiesLimit: settings.CTR_ENTITIES_LIMIT, log, stats: { upstreamCalls: 0, cacheHits: 0 } };
-  const [observe, refer] = await Promise.all([lookup(module, 'observe', [observable], options), lookup(module, 'refer', [observable], options)]);
-  return { ...result, observe, refer };
+function reportWithheld(withheld: readonly WithheldView[]): void {
+  for (const item of withheld) console.error(`withheld ${item.value} (${item.type}): ${item.reason}`);
 }
 
 export const lookupCommand: Command = {
   name: 'lookup',
-  summary: 'Look observables up with every provider, in-process, and print what they know',
-  help: `Usage: ctr-relay lookup <value>… [--type <type>] [--providers <id,id>] [--json]
+  summary: 'Look values or any text up with every provider at once; one verdict per observable',
+  help: `Usage: ctr-relay lookup [<value>…] [-] [--file <path>]… [options]
 
-Runs the modules in this process (no server, no token) for each value and prints, per value and
-provider, the verdict, the number of judgements and sightings, the top titles and refer links.
-Progress goes to stderr; the answer alone to stdout.
+Looks every value up with every provider that supports it, in this process (no server, no token),
+through the same cache, call sharing, rate limits and cool-downs as the server (shared with it
+through Redis when REDIS_URL is set), and prints one consensus verdict per observable, then a line
+per provider. Progress and notes go to stderr; the answer alone to stdout.
+
+Input: values as arguments; - reads standard input; --file reads a file. Text of any kind (an
+e-mail, a log, a report) works: its observables are extracted and defanged ones (hxxp, [.])
+refanged. Private addresses and internal domains are withheld, never sent (listed on stderr;
+PRIVATE_OBSERVABLES=send turns this off, INTERNAL_DOMAINS adds your own domains).
 
 Credentials come from the environment or a .env file: ${CREDENTIAL_VARIABLES}.
-A provider without its credentials is skipped with a note (CyberCrime Tracker needs none).
-Provider base URLs and CTR_ENTITIES_LIMIT are read as by the server.
+A provider without its credentials is skipped (CyberCrime Tracker needs none).
 
 Options:
-  --type <type>          The type of every value (${OBSERVABLE_TYPES.join(', ')}); guessed
-                         from each value when absent
-  --providers <id,id>    Only these modules (${PROVIDERS.map((provider) => provider.id).join(', ')})
-  --json                 Print the raw observe and refer answers per provider and value
+  --format <format>      table (default), json (the HTTP API's answer), ndjson (its streaming
+                         lines, as they arrive) or csv (a row per observable and provider)
+  --json                 The same as --format json
+  --file <path>          Read text from a file (may be repeated)
+  --type <type>          Every value is of this type (${OBSERVABLE_TYPES.join(', ')}); files and
+                         standard input then hold one value per line, nothing is extracted
+  --providers <id,id>    Only these providers (${PROVIDERS.map((provider) => provider.id).join(', ')})
+  --links                Show the refer links of providers that know something (table)
+  --no-ctim              Leave each provider's CTIM answer out of json and ndjson
   -h, --help             Show this help
 
-Exit status: 0 when every lookup answered, 1 when one failed, 2 for a usage mistake.
+Exit status: 0 nothing suspicious, 3 suspicious (an observable's verdict is Suspicious), 4
+malicious (one is Malicious), 1 failed (nothing could be looked up, or an observable got no answer
+from any provider), 2 usage mistake. Malicious wins over suspicious, either over failed.
 
 Examples:
   ctr-relay lookup 198.51.100.7 example.com
-  ctr-relay lookup http://c2.example.net/gate.php --providers cybercrime-tracker --json`,
+  ctr-relay lookup --file suspicious-mail.eml --format csv > verdicts.csv
+  grep -h sshd /var/log/auth.log | ctr-relay lookup - --providers otx,pulsedive
+  ctr-relay lookup 'hxxp://c2[.]example[.]net/gate.php' --json`,
 
   async run(args) {
     const { values, positionals } = parseCommandArgs(
       args,
-      { type: { type: 'string' }, providers: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      {
+        type: { type: 'string' },
+        providers: { type: 'string' },
+        json: { type: 'boolean' },
+        format: { type: 'string' },
+        file: { type: 'string', multiple: true },
+        links: { type: 'boolean' },
+        'no-ctim': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       true,
     );
     if (values.help === true) {
       console.log(this.help);
       return 0;
     }
-    const observables = readObservables(positionals, values.type);
-    let settings: Settings;
-    try {
-      settings = loadSettings({ ...process.env, ...(values.providers === undefined ? {} : { PROVIDERS: values.providers }) }, PROVIDERS);
-    } catch (error) {
-      if (error instanceof SettingsError) throw new UsageError(error.message);
-      throw error;
+    const format = formatOf(values);
+    if (positionals.length === 0 && (values.file ?? []).length === 0) {
+      throw new UsageError('lookup needs values, a --file or - (standard input), e.g. ctr-relay lookup 198.51.100.7');
     }
-    if (observables.length === 0) {
-      console.error('nothing to look up');
-      return 1;
-    }
-
-    const modules = mountModules(settings, PROVIDERS);
+    const settings = settingsFor(values.providers, PROVIDERS);
+    const runtime = await openInProcess(settings, PROVIDERS);
     try {
-      const runnable = runnableModules(modules);
-      if (runnable.length === 0) {
-        console.error(`no provider can run: set ${CREDENTIAL_VARIABLES}, or include cybercrime-tracker`);
+      const enrichment = openEnrichment(runtime);
+      const input = await readLookupInput({ positionals, files: values.file ?? [], type: values.type }, (text) => enrichment.extract(text));
+      for (const ignored of input.ignored) {
+        const type = values.type?.trim().toLowerCase();
+        console.error(`skipped ${JSON.stringify(ignored)}: ${type === undefined ? 'no observable in it' : `not a valid ${type}`}`);
+      }
+      // Guard the values given as they are too; extraction already withheld its own.
+      const guarded = enrichment.guard(input.observables);
+      const withheld = [...input.withheld, ...guarded.withheld];
+      reportWithheld(withheld);
+      if (guarded.kept.length === 0) {
+        console.error('nothing to look up');
+        if (format === 'json') process.stdout.write(renderJson({ observables: [], withheld }));
+        if (format === 'ndjson') process.stdout.write(doneLine(withheld));
+        if (format === 'csv') process.stdout.write(renderCsv({ observables: [], withheld }));
         return 1;
       }
-      // Providers' own log lines (warnings) go to stderr, away from the answer.
-      const log = pino({ level: process.env.LOG_LEVEL ?? 'error' }, pino.destination(2));
-      const supports = (module: MountedModule, observable: Observable) => module.provider.supportedTypes.includes(observable.type);
-      const calls = observables.reduce((total, observable) => total + runnable.filter(({ module }) => supports(module, observable)).length, 0);
-      const progress = new Progress(calls);
+      for (const note of runtime.notes) console.error(note);
+
+      const supporting = (observable: Observable) => runtime.modules.filter((module) => module.provider.supportedTypes.includes(observable.type)).length;
+      const progress = new Progress(guarded.kept.reduce((total, observable) => total + supporting(observable), 0));
+      const started = performance.now();
       progress.start();
-      const results = await Promise.all(
-        observables.flatMap((observable) =>
-          runnable.map(async ({ module, credentials }) => {
-            const started = performance.now();
-            const result = await lookUpOne(settings, log, module, credentials, observable);
-            if (supports(module, observable)) progress.finished(`${module.provider.displayName} ${observable.value}`, performance.now() - started);
-            return result;
-          }),
-        ),
-      );
+      // Lists longer than one HTTP request may carry go in turns of MAX_OBSERVABLES, each under its own deadline.
+      const observables: ObservableResultView[] = [];
+      for (let start = 0; start < guarded.kept.length; start += settings.MAX_OBSERVABLES) {
+        const answer = await enrichment.enrich(guarded.kept.slice(start, start + settings.MAX_OBSERVABLES), {
+          ctim: values['no-ctim'] !== true && format !== 'table' && format !== 'csv',
+          onEvent: (event) => {
+            if ('provider' in event) {
+              progress.finished(`${event.provider.name} ${event.observable.value}`, performance.now() - started);
+              if (format === 'ndjson') process.stdout.write(providerLine(event.observable, event.provider));
+            } else if ('verdict' in event && format === 'ndjson') {
+              process.stdout.write(verdictLine(event.observable, event.verdict));
+            }
+          },
+        });
+        observables.push(...answer.observables);
+      }
       progress.end();
 
-      if (values.json === true) {
-        const answers = results
-          .filter((result) => result.observe !== undefined)
-          .map(({ providerId, observable, observe, refer }) => ({ provider: providerId, observable, observe, refer }));
-        process.stdout.write(`${JSON.stringify(answers, null, 2)}\n`);
-      } else {
-        const table = observables.map((observable) => ({
-          observable,
-          providers: results.filter((result) => result.observable === observable).map(summariseLookup),
-        }));
-        process.stdout.write(renderLookupTable(table, paletteFor(process.stdout)));
+      const answer: AnswerView = { observables, withheld };
+      if (format === 'json') process.stdout.write(renderJson(answer));
+      else if (format === 'ndjson') process.stdout.write(doneLine(withheld));
+      else if (format === 'csv') process.stdout.write(renderCsv(answer));
+      else {
+        const width = process.stdout.columns ?? (Number(process.env.COLUMNS) || 120);
+        process.stdout.write(renderLookupTable(answer, { palette: paletteFor(process.stdout), links: values.links === true, width }));
       }
-      const failed = results.some((result) => (result.observe?.errors?.length ?? 0) + (result.refer?.errors?.length ?? 0) > 0);
-      return failed ? 1 : 0;
+      return exitStatusOf(answer);
     } finally {
-      await Promise.all(modules.map((module) => module.client.close()));
+      await runtime.close();
     }
   },
 };

@@ -1,15 +1,16 @@
 #!/usr/bin/env node
-// `ctr-relay`: serve the relay, look observables up in-process, make tokens, print module types.
+// `ctr-relay`: serve the relay, look observables up in-process, serve MCP tools, make tokens, print module types.
 import { config as loadDotenv } from 'dotenv';
 import { PACKAGE_VERSION } from '../core/version.js';
 import type { Command } from './command.js';
 import { jwtCommand } from './jwt-command.js';
 import { lookupCommand } from './lookup-command.js';
+import { mcpCommand } from './mcp-command.js';
 import { moduleTypeCommand } from './module-type-command.js';
 import { serveCommand } from './serve-command.js';
 import { UsageError } from './usage-error.js';
 
-const COMMANDS: readonly Command[] = [serveCommand, lookupCommand, jwtCommand, moduleTypeCommand];
+const COMMANDS: readonly Command[] = [serveCommand, lookupCommand, mcpCommand, jwtCommand, moduleTypeCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -15,6 +15,7 @@ import { type KeySets, type VerifiedTokens, verifyToken } from './auth.js';
 import type { ProviderMemo } from './memo.js';
 import type { RelayMetrics } from './metrics.js';
 import { parseJsonBody, parseObservables, type Observable } from './observables.js';
+import { createPrivacyGuard, type PrivacyGuard } from './privacy-guard.js';
 import type { Provider, ProviderContext, ReferLink } from './provider.js';
 import { parseEntitiesLimit, type Settings } from './settings.js';
 import type { CallStats, Http, UpstreamClient } from './upstream.js';
@@ -335,11 +336,14 @@ function requestOutcome(answer: Answer): string {
 
 export class ModuleRelay {
   private readonly accessByPayload = new WeakMap<JWTPayload, LookupAccess>();
+  private readonly privacyGuard: PrivacyGuard;
 
   constructor(
     private readonly module: MountedModule,
     private readonly deps: RelayDependencies,
-  ) {}
+  ) {
+    this.privacyGuard = createPrivacyGuard(deps.settings);
+  }
 
   get provider(): Provider {
     return this.module.provider;
@@ -395,9 +399,12 @@ export class ModuleRelay {
     // Its share of the work in flight is held until the answer is written or the caller is gone.
     if (admitted !== undefined) reply.raw.once('close', admitted.done);
     try {
-      const observables = endpoint === 'health' ? [] : parseObservables(parseJsonBody(request.body), provider.supportedTypes, settings.MAX_OBSERVABLES);
+      const parsed = endpoint === 'health' ? [] : parseObservables(parseJsonBody(request.body), provider.supportedTypes, settings.MAX_OBSERVABLES);
       // The raw body (up to BODY_LIMIT_BYTES) is not needed once parsed.
       request.body = undefined;
+      // Private and internal observables are dropped like unsupported ones: no call, no error.
+      const { kept: observables, withheld } = this.privacyGuard.partition(parsed);
+      if (withheld.length > 0) request.log.debug({ module: provider.id, endpoint, withheld: withheld.length }, 'private or internal observables withheld');
       summary.observables = observables.length;
       const answer = await lookup(this.module, endpoint, observables, { ...access, settings, log: request.log, stats: summary, whenGone: whenClientGone(reply), budget });
       return { answer, budget };

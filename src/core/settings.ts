@@ -203,6 +203,23 @@ export const coreSettingsSchema = z.object({
   // 256 keeps a pod's memory bounded and holds the default cache with room to spare; below 128
   // the relay itself (about 96 MiB under load) and the smallest cache do not fit.
   HEAP_MB: setting.integer(MIN_HEAP_MB, 64 * 1024, 256),
+  /**
+   * `withhold` (default) keeps private and internal observables from every provider (see
+   * privacy-guard.ts): an analyst pasting a log must not leak the organisation's own addresses to
+   * five outside vendors by accident. `send` turns the guard off, for a relay that looks up lab data.
+   */
+  PRIVATE_OBSERVABLES: setting.oneOf(['withhold', 'send'], 'withhold'),
+  /**
+   * Domain suffixes that name the organisation's own hosts, withheld like private addresses. The
+   * default is what home and office networks use without registering anything: `localhost`
+   * (RFC 6761), `local` (mDNS), `internal` (ICANN's private-use TLD), `lan`, `home.arpa` (RFC 8375).
+   */
+  INTERNAL_DOMAINS: setting.list(['localhost', 'local', 'internal', 'lan', 'home.arpa']),
+  /**
+   * Hours a console sign-in lasts (the sealed cookie's `exp`). 12: one analyst's working day, so
+   * keys are typed once a shift and a cookie left on a shared machine dies overnight.
+   */
+  CONSOLE_SESSION_HOURS: setting.integer(1, 24 * 30, 12),
 });
 
 export type CoreSettings = Omit<z.infer<typeof coreSettingsSchema>, 'PROVIDERS'> & { PROVIDERS: string[] };

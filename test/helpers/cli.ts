@@ -25,9 +25,10 @@ export function spawnCli(args: readonly string[], env: Record<string, string | u
   });
 }
 
-export async function runCli(args: readonly string[], env: Record<string, string | undefined> = {}, cwd = EMPTY_DIRECTORY): Promise<CliResult> {
+/** `input` is written to the command's standard input (closed at once without it). */
+export async function runCli(args: readonly string[], env: Record<string, string | undefined> = {}, cwd = EMPTY_DIRECTORY, input?: string): Promise<CliResult> {
   const child = spawnCli(args, env, cwd);
-  child.stdin?.end();
+  child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -24,6 +24,8 @@ export interface StartOptions {
   providers?: readonly Provider[];
   /** Every log line (the app's own logger settings, level trace) is written here. */
   logLines?: string[];
+  /** The web console's build output to serve (see scripts/build-console.mjs). */
+  consoleDir?: string;
 }
 
 export async function startRelay(env: Env = {}, options: StartOptions = {}): Promise<RunningRelay> {
@@ -36,7 +38,12 @@ export async function startRelay(env: Env = {}, options: StartOptions = {}): Pro
     lines !== undefined
       ? { ...(loggerOptions(settings) as object), level: 'trace', stream: { write: (line: string) => void lines.push(line) } }
       : options.logger;
-  const app = await buildApp({ settings, providers, ...(logger === undefined ? {} : { logger: logger as never }) });
+  const app = await buildApp({
+    settings,
+    providers,
+    ...(logger === undefined ? {} : { logger: logger as never }),
+    ...(options.consoleDir === undefined ? {} : { consoleDir: options.consoleDir }),
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

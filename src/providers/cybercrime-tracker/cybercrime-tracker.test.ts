@@ -57,8 +57,8 @@ describe('cybercrime-tracker', () => {
     fake.setHandler(() => ({ body: notListed, delayMs: 300 }));
     const started = Date.now();
     const answer = await relay.post('/cybercrime-tracker/observe/observables', [
-      ...Array.from({ length: 10 }, (_, i) => ({ type: 'ip', value: `10.0.0.${i}` })),
-      { type: 'IP', value: '10.0.0.1' },
+      ...Array.from({ length: 10 }, (_, i) => ({ type: 'ip', value: `198.51.100.${i}` })),
+      { type: 'IP', value: '198.51.100.1' },
       { type: 'ip', value: '10.0.0.999' },
       { type: 'md5', value: 'd41d8cd98f00b204e9800998ecf8427e' },
     ]);

@@ -376,7 +376,7 @@ describe('xforce', () => {
 describe('x-force calls per observable type, as the original relay', () => {
   // The original: report and linkage for every type, resolve for ips, ipv6s and domains.
   const ORIGINAL_CALLS: [Observable, number][] = [
-    [{ type: 'ip', value: '10.1.2.3' }, 3],
+    [{ type: 'ip', value: '198.51.100.23' }, 3],
     [{ type: 'ipv6', value: '2001:db8::7' }, 3],
     [{ type: 'domain', value: 'host-7.example.com' }, 3],
     [{ type: 'url', value: 'http://host-7.example.com/download.php?id=7' }, 2],

@@ -96,7 +96,8 @@ export function xforceObservable(index: number): Observable {
   const hex = index.toString(16);
   switch (type) {
     case 'ip':
-      return { type, value: `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}` };
+      // Benchmarking space (198.18.0.0/15): public as far as the privacy guard goes, never routed.
+      return { type, value: `198.${18 + ((index >> 16) & 1)}.${(index >> 8) & 255}.${index & 255}` };
     case 'ipv6':
       return { type, value: `2001:db8::${hex}` };
     case 'domain':
