@@ -26,11 +26,14 @@ export interface HostileOtxOptions {
   onRequest?: (request: RecordedRequest) => void;
 }
 
-/** `n` distinct IPv4 addresses of 10.0.0.0/8 (so never a real indicator). */
+/**
+ * `n` distinct IPv4 addresses of 198.18.0.0/15, the benchmarking range (RFC 2544): never a real
+ * indicator, and not private, so the privacy guard lets them through.
+ */
 export function distinctIps(n: number, offset = 0): { type: string; value: string }[] {
   return Array.from({ length: n }, (_, index) => {
     const i = index + offset;
-    return { type: 'ip', value: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` };
+    return { type: 'ip', value: `198.${18 + ((i >> 16) & 1)}.${(i >> 8) & 255}.${i & 255}` };
   });
 }
 
