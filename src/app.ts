@@ -184,7 +184,10 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
   });
 
   app.setErrorHandler((error, request, reply) => {
-    if (error instanceof RelayError) return reply.code(error.httpStatus).send({ errors: [error.toDocument()] });
+    if (error instanceof RelayError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      return reply.code(error.httpStatus).send({ errors: [error.toDocument()] });
+    }
     const status = (error as { statusCode?: number }).statusCode;
     if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({
@@ -235,7 +238,7 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
     }
   }
 
-  registerEnrichRoutes(app, { settings, modules, keySets, verifiedTokens, log: app.log });
+  registerEnrichRoutes(app, { settings, modules, keySets, verifiedTokens, log: app.log, admission });
   registerMetricsRoute(app, metrics, settings.METRICS_TOKEN);
   registerConsole(app, { settings, modules, ...(options.consoleDir === undefined ? {} : { dir: options.consoleDir }) });
 

@@ -121,7 +121,7 @@ export function createEnricher(dependencies: EnricherDependencies): Enricher {
       log,
       stats: { upstreamCalls: 0, cacheHits: 0 } satisfies CallStats,
       whenGone,
-      budget: RequestBudget.fromSettings(settings),
+      budget: options.budget ?? RequestBudget.fromSettings(settings),
     };
     // Per provider: one options object for the whole request (its credential), and a bound on how
     // many observables run at once, as the relay bounds one module request.
