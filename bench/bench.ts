@@ -22,6 +22,7 @@ import { SCENARIOS } from '../test/helpers/scenarios.js';
 import { TEST_SECRET, hs256Token } from '../test/helpers/tokens.js';
 import type { FakeProvidersData } from './fake-providers.js';
 import { startRelayProcess, type RelayProcess } from './relay-process.js';
+import { median, round, sleep, table } from './report.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -53,19 +54,6 @@ const ISSUE_FIGURES: Record<string, { observables: number; budgetMs: number; not
 const WARM_OBSERVABLES = 100;
 const COLD_OBSERVABLES = 2000;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-const round = (value: number) => Math.round(value);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function table(headers: string[], rows: (string | number)[][]): void {
-  const cells = [headers, ...rows.map((row) => row.map(String))];
-  const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
-  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ');
-  console.log(line(headers));
-  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  for (const row of cells.slice(1)) console.log(line(row));
-  console.log('');
-}
 
 interface Module {
   scenario: ProviderScenario;

@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Agent } from 'undici';
+import { Admission } from './core/admission.js';
 import { KeySets, VerifiedTokens } from './core/auth.js';
 import type { CacheStore } from './core/cache/store.js';
 import { openGateResources, type GateResources } from './core/cached-http.js';
@@ -15,9 +16,12 @@ import type { Provider } from './core/provider.js';
 import { ModuleRelay, type Endpoint, type MountedModule } from './core/relay.js';
 import { QuietProbesLogController, requestIdFor } from './core/request-logs.js';
 import type { Settings } from './core/settings.js';
+import { DROP_AT, heapUsed, watchHeap } from './core/heap-pressure.js';
+import { serverTimeouts } from './core/timeouts.js';
 import { startupReport } from './core/startup.js';
-import { UpstreamClient } from './core/upstream.js';
+import { UpstreamClient, type TransitBytes } from './core/upstream.js';
 import type { Logger } from './core/upstream-failure.js';
+import type { ByteGate } from './core/byte-gate.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { PROVIDERS } from './providers/registry.js';
 import { registerConsole } from './routes/console.js';
@@ -34,7 +38,7 @@ export interface AppOptions {
 }
 
 export interface RelayApp extends FastifyInstance {
-  relay: { shuttingDown: boolean; modules: MountedModule[]; metrics: RelayMetrics; cache: CacheStore | undefined };
+  relay: { shuttingDown: boolean; modules: MountedModule[]; metrics: RelayMetrics; cache: CacheStore | undefined; admission: Admission };
 }
 
 // Credentials never reach a log line; these paths are a second line of defence.
@@ -63,8 +67,17 @@ export function loggerOptions(settings: Pick<Settings, 'LOG_LEVEL' | 'LOG_FORMAT
 export function mountModules(
   settings: Settings,
   providers: readonly Provider[],
-  options: { agent?: Agent; metrics?: RelayMetrics; gates?: GateResources; log?: Logger } = {},
+  options: { agent?: Agent; metrics?: RelayMetrics; gates?: GateResources; log?: Logger; upstreamBytes?: ByteGate } = {},
 ): MountedModule[] {
+  // One bound for the answers all providers' calls are receiving at once, and a hard stop when
+  // what observables hold is already twice its bound (answers larger than the gate expected) or
+  // the heap is nearly full (docs/limits.md).
+  const held = options.upstreamBytes;
+  const inTransit: TransitBytes = {
+    used: 0,
+    limit: settings.MAX_UPSTREAM_BYTES_IN_FLIGHT,
+    overloaded: () => heapUsed() > DROP_AT || (held !== undefined && held.used + inTransit.used > 2 * held.limit),
+  };
   return settings.PROVIDERS.map((id) => {
     const provider = providers.find((candidate) => candidate.id === id);
     if (provider === undefined) throw new Error(`Unknown provider ${id}; known: ${providers.map((p) => p.id).join(', ')}`);
@@ -76,6 +89,7 @@ export function mountModules(
       timeoutMs: settings.UPSTREAM_TIMEOUT_MS,
       maxBodyBytes: settings.UPSTREAM_MAX_BODY_BYTES,
       concurrency: settings.UPSTREAM_CONCURRENCY,
+      inTransit,
       gate: gate === undefined || metrics === undefined ? gate : measuredGate(gate, provider.id, metrics, { cacheEnabled: gates?.cache !== undefined }),
       ...(options.agent === undefined ? {} : { agent: options.agent }),
       ...(metrics === undefined
@@ -107,6 +121,7 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
 export async function buildApp(options: AppOptions): Promise<RelayApp> {
   const { settings } = options;
   const providers = options.providers ?? PROVIDERS;
+  const { requestTimeout, headersTimeout, connectionTimeout, connectionsCheckingInterval } = serverTimeouts(settings);
   const app = Fastify({
     logger: options.logger ?? loggerOptions(settings),
     bodyLimit: settings.BODY_LIMIT_BYTES,
@@ -118,7 +133,10 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
     logController: new QuietProbesLogController(),
     routerOptions: { ignoreTrailingSlash: true },
     // Room for large tokens to reach the auth check and get its error; beyond this, 431.
-    http: { maxHeaderSize: 32 * 1024 },
+    http: { maxHeaderSize: 32 * 1024, requestTimeout, headersTimeout, connectionsCheckingInterval },
+    // Slow clients (docs/limits.md): the whole request within REQUEST_DEADLINE_MS.
+    requestTimeout,
+    connectionTimeout,
     clientErrorHandler: answerClientError,
   }) as unknown as RelayApp;
 
@@ -130,8 +148,17 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
     lastStoreWarning = Date.now();
     app.log.warn({ err: error }, 'cache or rate-limit store failing; calling providers without it');
   });
-  const modules = mountModules(settings, providers, { ...(options.agent === undefined ? {} : { agent: options.agent }), metrics, gates, log: app.log });
-  app.decorate('relay', { shuttingDown: false, modules, metrics, cache: gates.cache });
+  // The bound on the work in flight across requests (docs/limits.md).
+  const admission = new Admission(settings);
+  const stopWatchingHeap = watchHeap();
+  const modules = mountModules(settings, providers, {
+    ...(options.agent === undefined ? {} : { agent: options.agent }),
+    metrics,
+    gates,
+    log: app.log,
+    upstreamBytes: admission.upstreamBytes,
+  });
+  app.decorate('relay', { shuttingDown: false, modules, metrics, cache: gates.cache, admission });
   const startup = startupReport(settings, modules.map(({ provider }) => ({ id: provider.id, needsCredentials: provider.credentialsSchema !== null })));
   app.log.info(startup.fields, 'relay starting');
   for (const warning of startup.warnings) app.log.warn(warning);
@@ -157,7 +184,10 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
   });
 
   app.setErrorHandler((error, request, reply) => {
-    if (error instanceof RelayError) return reply.code(error.httpStatus).send({ errors: [error.toDocument()] });
+    if (error instanceof RelayError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      return reply.code(error.httpStatus).send({ errors: [error.toDocument()] });
+    }
     const status = (error as { statusCode?: number }).statusCode;
     if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({
@@ -201,14 +231,14 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
 
   const prefixes = modules.length === 1 ? ['', undefined] : [undefined];
   for (const module of modules) {
-    const relay = new ModuleRelay(module, { settings, keySets, verifiedTokens, metrics });
+    const relay = new ModuleRelay(module, { settings, keySets, verifiedTokens, metrics, admission });
     for (const rootPrefix of prefixes) {
       const prefix = rootPrefix ?? `/${module.provider.id}`;
       registerModuleRoutes(app, relay, prefix);
     }
   }
 
-  registerEnrichRoutes(app, { settings, modules, keySets, verifiedTokens, log: app.log });
+  registerEnrichRoutes(app, { settings, modules, keySets, verifiedTokens, log: app.log, admission });
   registerMetricsRoute(app, metrics, settings.METRICS_TOKEN);
   registerConsole(app, { settings, modules, ...(options.consoleDir === undefined ? {} : { dir: options.consoleDir }) });
 
@@ -221,6 +251,7 @@ export async function buildApp(options: AppOptions): Promise<RelayApp> {
   });
 
   app.addHook('onClose', async () => {
+    stopWatchingHeap();
     await Promise.all(modules.map((module) => module.client.close()));
     await gates.close();
   });

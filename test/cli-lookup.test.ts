@@ -9,21 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { CSV_COLUMNS } from '../src/cli/lookup-formats.js';
-import { credentialEnvName } from '../src/cli/credentials.js';
-import { PROVIDERS } from '../src/providers/registry.js';
 import { pulsediveHandler, PULSEDIVE_TEST_KEY } from '../src/providers/pulsedive/test-support/scenario.js';
 import { runCli } from './helpers/cli.js';
 import { startFakeUpstream, type FakeHandler, type FakeUpstream } from './helpers/fake-upstream.js';
-import type { ProviderScenario } from './helpers/scenario.js';
 import { SCENARIOS } from './helpers/scenarios.js';
+import { credentialEnv } from './helpers/scenario-env.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
-
-/** The environment the CLI reads a scenario's credentials from (XFORCE_KEY, …). */
-function credentialEnv(scenario: ProviderScenario): Record<string, string> {
-  const provider = PROVIDERS.find((candidate) => candidate.id === scenario.providerId)!;
-  return Object.fromEntries(Object.entries(scenario.credentials ?? {}).map(([field, value]) => [credentialEnvName(provider, field), value]));
-}
 
 /**
  * A Pulsedive whose risk for each indicator the test chooses (`none` → Clean, `medium` →

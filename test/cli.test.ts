@@ -9,27 +9,15 @@ import { credentialEnvName, credentialFields } from '../src/cli/credentials.js';
 import { exitStatusOf, type AnswerView } from '../src/cli/answer-view.js';
 import { renderLookupTable } from '../src/cli/lookup-table.js';
 import { COLOURS, PLAIN, type Palette } from '../src/cli/palette.js';
-import type { Provider } from '../src/core/provider.js';
 import { PROVIDERS } from '../src/providers/registry.js';
 import { runCli, spawnCli } from './helpers/cli.js';
 import { startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.js';
 import type { ProviderScenario } from './helpers/scenario.js';
 import { SCENARIOS } from './helpers/scenarios.js';
+import { credentialEnv, providerOf } from './helpers/scenario-env.js';
 
 /** The start of an ANSI colour code. */
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[`);
-
-function providerOf(scenario: ProviderScenario): Provider {
-  const provider = PROVIDERS.find((candidate) => candidate.id === scenario.providerId);
-  assert.ok(provider, `${scenario.providerId} is registered`);
-  return provider;
-}
-
-/** The environment the CLI reads a scenario's credentials from (XFORCE_KEY, …). */
-function credentialEnv(scenario: ProviderScenario): Record<string, string> {
-  const provider = providerOf(scenario);
-  return Object.fromEntries(Object.entries(scenario.credentials ?? {}).map(([field, value]) => [credentialEnvName(provider, field), value]));
-}
 
 describe('ctr-relay --help', { concurrency: true }, () => {
   test('the overview lists every command', async () => {

@@ -469,3 +469,34 @@ describe('the privacy guard on the relay modules', () => {
     }
   });
 });
+
+describe('admission control on the enrichment endpoint', () => {
+  let relay: RunningRelay;
+  let token: string;
+  let release: () => void = () => undefined;
+  before(async () => {
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const providers = [verdictProvider('alpha', { 'held.example.com': 'malicious' }, () => held)];
+    relay = await startRelay({ PROVIDERS: 'alpha', SECRET_KEY: TEST_SECRET, MAX_REQUESTS_PER_CLIENT: '1' }, { providers });
+    token = await hs256Token({ alpha: { key: 'a' } });
+  });
+  after(async () => {
+    release();
+    await relay.close();
+  });
+
+  test('a client over MAX_REQUESTS_PER_CLIENT is answered at once with too many requests and Retry-After; the held one still answers', async () => {
+    const body = [{ type: 'domain', value: 'held.example.com' }];
+    const first = relay.post(OBSERVE, body, bearer(token));
+    // The first request is admitted once the relay has read it; wait until it is in flight.
+    for (let waited = 0; waited < 10_000 && relay.app.relay.admission.requestsInFlight === 0; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    const response = await fetch(`${relay.url}${OBSERVE}`, { method: 'POST', body: JSON.stringify(body), headers: { ...bearer(token), 'content-type': 'application/json' } });
+    const second = (await response.json()) as { errors: { code: string; message: string }[] };
+    assert.equal(second.errors[0]?.code, 'too many requests');
+    assert.match(second.errors[0]?.message ?? '', /MAX_REQUESTS_PER_CLIENT/);
+    assert.ok(response.headers.get('retry-after') !== null, 'Retry-After is set');
+    release();
+    const answered = await first;
+    assert.equal(answered.json.data.observables[0].verdict.disposition_name, 'Malicious');
+  });
+});

@@ -8,27 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { decodeJwt } from 'jose';
-import { credentialEnvName, credentialFields } from '../src/cli/credentials.js';
+import { credentialFields } from '../src/cli/credentials.js';
 import { HS256_MESSAGES } from '../src/core/errors.js';
-import type { Provider } from '../src/core/provider.js';
-import { PROVIDERS } from '../src/providers/registry.js';
 import { runCli } from './helpers/cli.js';
 import { startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.js';
 import { startRelay } from './helpers/relay.js';
-import type { ProviderScenario } from './helpers/scenario.js';
 import { SCENARIOS } from './helpers/scenarios.js';
+import { credentialEnv, providerOf } from './helpers/scenario-env.js';
 import { bearer, hs256Token } from './helpers/tokens.js';
-
-function providerOf(scenario: ProviderScenario): Provider {
-  const provider = PROVIDERS.find((candidate) => candidate.id === scenario.providerId);
-  assert.ok(provider, `${scenario.providerId} is registered`);
-  return provider;
-}
-
-function credentialEnv(scenario: ProviderScenario): Record<string, string> {
-  const provider = providerOf(scenario);
-  return Object.fromEntries(Object.entries(scenario.credentials ?? {}).map(([field, value]) => [credentialEnvName(provider, field), value]));
-}
 
 function parseOutput(stdout: string): { secretKey: string | undefined; token: string } {
   const secretKey = /^SECRET_KEY=(.+)$/m.exec(stdout)?.[1];

@@ -4,6 +4,10 @@ import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { JWTPayload } from 'jose';
 import { Bundle, type BundleData } from './bundle.js';
+import type { Admission } from './admission.js';
+import { answerStream, STREAM_ANSWERS_FROM_BYTES } from './answer-stream.js';
+import { BudgetExhausted, RequestBudget, budgetError } from './budget.js';
+import type { ObservableHold } from './byte-gate.js';
 import { settleAll } from './concurrency.js';
 import { AUTH_MESSAGES, RelayError, authorizationError, uniqueErrors, type ErrorDocument } from './errors.js';
 import { ObservableFailures, summariseFailedObservables, withoutObservables, type FailedObservablesSummary } from './failed-observables.js';
@@ -14,7 +18,7 @@ import { parseJsonBody, parseObservables, type Observable } from './observables.
 import { createPrivacyGuard, type PrivacyGuard } from './privacy-guard.js';
 import type { Provider, ProviderContext, ReferLink } from './provider.js';
 import { parseEntitiesLimit, type Settings } from './settings.js';
-import type { CallStats, UpstreamClient } from './upstream.js';
+import type { CallStats, Http, UpstreamClient } from './upstream.js';
 
 export interface MountedModule {
   provider: Provider;
@@ -30,6 +34,8 @@ export interface RelayDependencies {
   verifiedTokens?: VerifiedTokens;
   /** Counts every request for `/metrics`. */
   metrics?: RelayMetrics;
+  /** The bound on the work in flight across requests; without one, every request is admitted. */
+  admission?: Admission;
 }
 
 export type Endpoint = 'health' | 'deliberate' | 'observe' | 'refer';
@@ -53,6 +59,12 @@ export interface LookupOptions extends LookupAccess {
   stats: CallStats;
   /** Ends the work early when the caller goes away (on top of the deadline): registers `abort`, returns the unwatch. */
   whenGone?: (abort: () => void) => () => void;
+  /**
+   * What the whole incoming request may cost (upstream calls, entities, answer bytes). Made once
+   * per incoming request and shared by every lookup() of it (one per provider when it fans out);
+   * lookup() makes one from the settings when it is absent.
+   */
+  budget?: RequestBudget;
 }
 
 /** What a request did, for its summary log line. */
@@ -116,31 +128,87 @@ export function endpointNeedsCredentials(provider: Provider, endpoint: Endpoint)
  */
 export async function lookup(module: MountedModule, endpoint: Endpoint, observables: readonly Observable[], options: LookupOptions): Promise<Answer> {
   const { settings } = options;
+  const budget = options.budget ?? RequestBudget.fromSettings(settings);
   const deadlineAt = Date.now() + settings.REQUEST_DEADLINE_MS;
   // A timer cleared when the lookup ends, not AbortSignal.timeout(): that signal would keep its
   // listeners, and through them the whole answer, in memory until the deadline, long after the
   // answer was sent (hundreds of MB under load).
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), settings.REQUEST_DEADLINE_MS);
-  const stopWatchingCaller = options.whenGone?.(() => deadline.abort());
+  // What providers see: also aborted once any budget ran out, so that they start no more work
+  // (OTX's pulse search stops and keeps what it found); calls in flight go on.
+  const noMoreWork = new AbortController();
+  const stop = (): void => {
+    deadline.abort();
+    noMoreWork.abort();
+  };
+  const timer = setTimeout(stop, settings.REQUEST_DEADLINE_MS);
+  const stopWatchingCaller = options.whenGone?.(stop);
+  // Out of entities or bytes: nothing more can join the answer, so the work still running ends now.
+  const stopWatchingBudget = budget.whenExhausted(() => {
+    noMoreWork.abort();
+    if (budget.exhausted?.budget !== 'upstream calls') deadline.abort();
+  });
   try {
-    return await lookupUntil(module, endpoint, observables, options, deadline.signal, deadlineAt);
+    return await lookupUntil(module, endpoint, observables, { ...options, budget }, { signal: deadline.signal, providerSignal: noMoreWork.signal, deadlineAt });
   } finally {
     clearTimeout(timer);
     stopWatchingCaller?.();
+    stopWatchingBudget();
+    // Whatever is still running was left out of the answer (a search past its own time limit, an
+    // observable past the deadline): its calls end now instead of holding memory and quota.
+    stop();
   }
+}
+
+/**
+ * One observable's upstream calls: each taken from the request's budget first, and its answer
+ * counted in the upstream bytes gate until the observable is done (byte-gate.ts).
+ */
+function budgeted(http: Http, budget: RequestBudget, hold: ObservableHold, providerId: string, signal: AbortSignal, onAbort: () => RelayError): Http {
+  return {
+    request(request) {
+      try {
+        budget.takeCall();
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+      const kind = `${providerId}\u0000${request.call}`;
+      const { reserved, wait } = hold.before(kind, signal, onAbort);
+      const send = (): ReturnType<Http['request']> => {
+        budget.callStarted();
+        const call = http.request(request);
+        call.then(
+          (response) => {
+            budget.callEnded();
+            hold.after(kind, reserved, response.body.length);
+          },
+          () => {
+            budget.callEnded();
+            hold.after(kind, reserved, undefined);
+          },
+        );
+        return call;
+      };
+      return wait === undefined ? send() : wait.then(send);
+    },
+  };
+}
+
+interface Bug {
+  errorType: string;
+  frames: string[];
 }
 
 async function lookupUntil(
   module: MountedModule,
   endpoint: Endpoint,
   observables: readonly Observable[],
-  options: LookupOptions,
-  signal: AbortSignal,
-  deadlineAt: number,
+  options: LookupOptions & { budget: RequestBudget },
+  limits: { signal: AbortSignal; providerSignal: AbortSignal; deadlineAt: number },
 ): Promise<Answer> {
   const { provider, config, client } = module;
-  const { settings, credentials } = options;
+  const { settings, credentials, budget } = options;
+  const { signal, deadlineAt } = limits;
   const scope = credentialScope(credentials);
   const context: ProviderContext<unknown, unknown> = {
     config,
@@ -148,48 +216,86 @@ async function lookupUntil(
     entitiesLimit: options.entitiesLimit,
     // Health proves the credentials work now: never answered from the cache.
     http: client.forRequest(signal, options.stats, scope, { deadlineAt, useCache: endpoint !== 'health', log: options.log }),
-    signal,
+    signal: limits.providerSignal,
     now: new Date(),
     log: options.log,
     memo: endpoint === 'health' ? undefined : module.memo?.forScope(scope),
   };
-  const onDeadline = (): RelayError => deadlineError(module, settings);
+  // Cut off by the deadline, the caller going away, or a budget that ran out.
+  const onDeadline = (): RelayError => budget.exhausted ?? deadlineError(module, settings);
   // A failure that is not a RelayError is a bug in a module: the caller gets `unknown`, the
-  // operator gets where it happened. Only the error's type and stack frames are logged, never its
-  // message, which may quote an upstream URL and the key in it.
-  const logBug = (error: unknown): never => {
+  // operator gets where it happened, in one line per request (not one per observable). Only the
+  // error's type and stack frames are logged, never its message, which may quote an upstream URL
+  // and the key in it.
+  let bugs = 0;
+  let firstBug: Bug | undefined;
+  const noteBug = (error: unknown): never => {
     if (!(error instanceof RelayError)) {
-      const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 8).map((line) => line.trim()) : [];
-      options.log.error({ module: provider.id, endpoint, errorType: error instanceof Error ? error.name : typeof error, frames }, 'unexpected error in a module');
+      bugs += 1;
+      if (firstBug === undefined) {
+        const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 8).map((line) => line.trim()) : [];
+        firstBug = { errorType: error instanceof Error ? error.name : typeof error, frames };
+      }
     }
     throw error;
   };
+  const logBugs = (): void => {
+    if (firstBug !== undefined) options.log.error({ module: provider.id, endpoint, observables: bugs, ...firstBug }, 'unexpected error in a module');
+  };
+  // Each observable sees the upstream through its own share of the budget and the bytes gate.
+  const contextFor = (): { context: ProviderContext<unknown, unknown>; hold: ObservableHold } => {
+    const hold = budget.holdForObservable();
+    return { context: { ...context, http: budgeted(context.http, budget, hold, provider.id, signal, onDeadline) }, hold };
+  };
   // Which observable failed with which error, for the answer's errors and the summary line.
   const failures = new ObservableFailures();
-  const run = <T>(work: (observable: Observable) => Promise<T>) =>
-    settleAll(observables, settings.OBSERVABLE_CONCURRENCY, signal, failures.deadline(onDeadline), (observable) =>
-      failures.watch(observable, work(observable).catch(logBug)),
-    );
+  const run = async <T extends object>(work: (context: ProviderContext<unknown, unknown>, observable: Observable) => Promise<T>) => {
+    // Every observable at once: the upstream client's concurrency, the bytes gate and the
+    // request's budget bound the calls, not a fixed number of observables (no waves; docs/limits.md).
+    const settled = await settleAll(observables, settings.OBSERVABLE_CONCURRENCY, signal, failures.deadline(onDeadline), (observable) => {
+      const { context: own, hold } = contextFor();
+      return failures.watch(observable, work(own, observable).then(
+        (result) => {
+          hold.done();
+          budget.admitResult(result);
+          return result;
+        },
+        (error: unknown) => {
+          hold.done();
+          return noteBug(error);
+        },
+      ));
+    });
+    logBugs();
+    const { errors, observablesOf } = withBudgetError(settled.errors, provider.displayName, failures.observablesOf(observables));
+    return { results: settled.results, errors, observablesOf };
+  };
 
   if (endpoint === 'health') {
-    await settleOrThrow([null], signal, onDeadline, () => provider.health(context));
+    await settleOrThrow([null], signal, onDeadline, async () => {
+      const { context: own, hold } = contextFor();
+      try {
+        await provider.health(own);
+      } finally {
+        hold.done();
+      }
+    });
     return { data: { status: 'ok' } };
   }
 
   if (endpoint === 'refer') {
     if (provider.refer === undefined || observables.length === 0) return { data: [] };
     const refer = provider.refer.bind(provider);
-    const settled = await run(async (observable) => refer(context, observable));
+    const settled = await run(async (own, observable) => refer(own, observable));
     const links = new Map<string, ReferLink>();
     for (const link of settled.results.flat()) if (!links.has(link.id)) links.set(link.id, link);
-    return envelope([...links.values()], settled.errors, (data) => data.length === 0, failures.observablesOf(observables));
+    return envelope([...links.values()], settled.errors, (data) => data.length === 0, settled.observablesOf);
   }
 
   const implemented = endpoint === 'deliberate' ? provider.deliberate : provider.observe;
   if (implemented === undefined || observables.length === 0) return { data: {} };
   const find = implemented.bind(provider);
-  const settled = await run((observable) => find(context, observable));
-  const failedObservables = failures.observablesOf(observables);
+  const settled = await run((own, observable) => find(own, observable));
   const bundle = new Bundle();
   for (const result of settled.results) {
     bundle.add(result);
@@ -197,7 +303,28 @@ async function lookupUntil(
   }
   const dangling = bundle.danglingRelationships();
   if (dangling.length > 0) options.log.warn({ module: provider.id, dangling: dangling.length }, 'relationships without both ends dropped');
-  return envelope(bundle.toData(), settled.errors, (data: BundleData) => Object.keys(data).length === 0, failedObservables);
+  return envelope(bundle.toData(), settled.errors, (data: BundleData) => Object.keys(data).length === 0, settled.observablesOf);
+}
+
+type ObservablesOf = Parameters<typeof uniqueErrors>[1];
+
+/** The observables a budget cut off, as one error that says how many and which budget. */
+function withBudgetError(errors: RelayError[], providerName: string, observablesOf: NonNullable<ObservablesOf>): { errors: RelayError[]; observablesOf: NonNullable<ObservablesOf> } {
+  let exhausted: BudgetExhausted | undefined;
+  let cut = 0;
+  const others: RelayError[] = [];
+  for (const error of errors) {
+    if (error instanceof BudgetExhausted) {
+      exhausted ??= error;
+      cut += 1;
+    } else {
+      others.push(error);
+    }
+  }
+  if (exhausted === undefined) return { errors, observablesOf };
+  const summary = budgetError(exhausted, cut, providerName);
+  const cutOff = exhausted;
+  return { errors: [summary, ...others], observablesOf: (error) => observablesOf(error === summary ? cutOff : error) };
 }
 
 /** `ok`, `partial` (some data and some errors), or the error code when nothing succeeded. */
@@ -222,7 +349,7 @@ export class ModuleRelay {
     return this.module.provider;
   }
 
-  async handle(endpoint: Endpoint, request: FastifyRequest, reply: FastifyReply, prefix: string): Promise<Answer> {
+  async handle(endpoint: Endpoint, request: FastifyRequest, reply: FastifyReply, prefix: string): Promise<Answer | FastifyReply> {
     const summary: RequestSummary = {
       module: this.provider.id,
       endpoint,
@@ -234,15 +361,18 @@ export class ModuleRelay {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      const answer = await this.answer(endpoint, request, reply, prefix, summary);
+      const { answer, budget } = await this.answer(endpoint, request, reply, prefix, summary);
       const retryAfter = retryAfterOf(answer);
       if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
       summary.errors = (answer.errors ?? []).map((error) => error.code);
       Object.assign(summary, summariseFailedObservables(answer.errors));
       outcome = requestOutcome(answer);
       if (answer.errors !== undefined && !this.deps.settings.ERROR_OBSERVABLES) answer.errors = withoutObservables(answer.errors);
-      return answer;
+      // A large answer is written in slices, the event loop free between them (answer-stream.ts).
+      if (budget.answerBytes < STREAM_ANSWERS_FROM_BYTES) return answer;
+      return reply.type('application/json; charset=utf-8').send(answerStream(answer));
     } catch (error) {
+      if (error instanceof RelayError && error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       outcome = error instanceof RelayError ? error.code : 'unknown';
       summary.errors = [outcome];
       throw error;
@@ -253,16 +383,35 @@ export class ModuleRelay {
     }
   }
 
-  private async answer(endpoint: Endpoint, request: FastifyRequest, reply: FastifyReply, prefix: string, summary: RequestSummary): Promise<Answer> {
+  private async answer(
+    endpoint: Endpoint,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    prefix: string,
+    summary: RequestSummary,
+  ): Promise<{ answer: Answer; budget: RequestBudget }> {
     const { provider } = this.module;
-    const { settings } = this.deps;
+    const { settings, admission } = this.deps;
     const access = await this.access(request, prefix, endpointNeedsCredentials(provider, endpoint));
-    const parsed = endpoint === 'health' ? [] : parseObservables(parseJsonBody(request.body), provider.supportedTypes, settings.MAX_OBSERVABLES);
-    // Private and internal observables are dropped like unsupported ones: no call, no error.
-    const { kept: observables, withheld } = this.privacyGuard.partition(parsed);
-    if (withheld.length > 0) request.log.debug({ module: provider.id, endpoint, withheld: withheld.length }, 'private or internal observables withheld');
-    summary.observables = observables.length;
-    return lookup(this.module, endpoint, observables, { ...access, settings, log: request.log, stats: summary, whenGone: whenClientGone(reply) });
+    // Per credential; by client address (TRUST_PROXY decides which) where no credential tells callers apart.
+    const admitted = admission?.admit(access.credentials === undefined ? `ip:${request.ip}` : credentialScope(access.credentials));
+    const budget = admitted?.budget ?? RequestBudget.fromSettings(settings);
+    // Its share of the work in flight is held until the answer is written or the caller is gone.
+    if (admitted !== undefined) reply.raw.once('close', admitted.done);
+    try {
+      const parsed = endpoint === 'health' ? [] : parseObservables(parseJsonBody(request.body), provider.supportedTypes, settings.MAX_OBSERVABLES);
+      // The raw body (up to BODY_LIMIT_BYTES) is not needed once parsed.
+      request.body = undefined;
+      // Private and internal observables are dropped like unsupported ones: no call, no error.
+      const { kept: observables, withheld } = this.privacyGuard.partition(parsed);
+      if (withheld.length > 0) request.log.debug({ module: provider.id, endpoint, withheld: withheld.length }, 'private or internal observables withheld');
+      summary.observables = observables.length;
+      const answer = await lookup(this.module, endpoint, observables, { ...access, settings, log: request.log, stats: summary, whenGone: whenClientGone(reply), budget });
+      return { answer, budget };
+    } catch (error) {
+      admitted?.done();
+      throw error;
+    }
   }
 
   /** The verified credentials and entities limit of the request's token, when the endpoint reads one. */

@@ -130,10 +130,37 @@ export const coreSettingsSchema = z.object({
   UPSTREAM_TIMEOUT_MS: setting.integer(1, 600_000, 10_000),
   REQUEST_DEADLINE_MS: setting.integer(100, 600_000, 14_000),
   UPSTREAM_CONCURRENCY: setting.integer(1, 10_000, 512),
-  OBSERVABLE_CONCURRENCY: setting.integer(1, 10_000, 50),
+  /**
+   * Observables of one request looked up at once. As many as a request may hold: the upstream
+   * client's UPSTREAM_CONCURRENCY and the request's budget bound the work, so a 500-observable
+   * request costs one round trip, not ten waves (docs/limits.md).
+   */
+  OBSERVABLE_CONCURRENCY: setting.integer(1, 100_000, 1000),
   UPSTREAM_MAX_BODY_BYTES: setting.integer(1024, 1024 ** 3, 16 * 1024 * 1024),
   BODY_LIMIT_BYTES: setting.integer(1024, 1024 ** 3, 1024 * 1024),
   MAX_OBSERVABLES: setting.integer(1, 100_000, 1000),
+  // The budget of one incoming request, across its observables and the providers it asks
+  // (docs/limits.md has the measurements behind each default). 5000 calls: 100 observables at
+  // OTX's cap of 50 calls each; a realistic 100-observable investigation costs 150-1000.
+  REQUEST_MAX_UPSTREAM_CALLS: setting.integer(1, 10_000_000, 5000),
+  // 100 observables × 100 entities of each of 3 capped types + their relationships is 40,000.
+  REQUEST_MAX_ENTITIES: setting.integer(1, 100_000_000, 50_000),
+  // JSON characters of the answer: 16 MiB is 3-4 × a realistic 100-observable OTX answer, and
+  // about 45 MiB of heap while it is built.
+  REQUEST_MAX_ANSWER_BYTES: setting.integer(1024, 4 * 1024 ** 3, 16 * 1024 * 1024),
+  // Admission control (admission.ts): what all requests in flight hold together. The answer
+  // bytes are a hard bound (a request that would pass it keeps what it has); the others refuse
+  // new requests at once with `too many requests` and Retry-After.
+  MAX_ANSWER_BYTES_IN_FLIGHT: setting.integer(1024, 64 * 1024 ** 3, 32 * 1024 * 1024),
+  // Upstream answers held by observables still being looked up (byte-gate.ts): what a 256 MiB
+  // heap holds next to the answers in flight and the cache, parsed (about 3 × the bytes).
+  MAX_UPSTREAM_BYTES_IN_FLIGHT: setting.integer(64 * 1024, 64 * 1024 ** 3, 8 * 1024 * 1024),
+  MAX_UPSTREAM_CALLS_IN_FLIGHT: setting.integer(1, 100_000_000, 20_000),
+  MAX_REQUESTS_IN_FLIGHT: setting.integer(1, 1_000_000, 512),
+  // Per credential (per client address where a module reads no credential): Threat Response
+  // asks each module a few endpoints at once per investigation; 32 leaves room for many analysts
+  // behind one address.
+  MAX_REQUESTS_PER_CLIENT: setting.integer(1, 1_000_000, 32),
   // Off: errors keep the contract's exact {type, code, message} (consumers compare them whole).
   // On: each error also lists the observables it is about (`observables`, `observablesCount`),
   // fields Threat Response ignores. The summary log line names them either way.

@@ -103,6 +103,23 @@ export interface UpstreamOptions {
   onFailure?: (failure: UpstreamFailure) => void;
   /** Where failures of calls made outside a request's logger are logged. */
   log?: Logger;
+  /** Answer bytes being received by every client at once, with their bound (docs/limits.md). */
+  inTransit?: TransitBytes;
+}
+
+/** Shared by every provider's client: a call whose answer would pass `limit` is dropped. */
+export interface TransitBytes {
+  used: number;
+  readonly limit: number;
+  /** True when the relay cannot hold more (heap pressure, answers held past their bound). */
+  overloaded?: () => boolean;
+}
+
+function transitError(providerName: string, limit: number): RelayError {
+  return new RelayError(
+    'service unavailable',
+    `The answers being received from the providers reached the relay's bound of ${limit} bytes (MAX_UPSTREAM_BYTES_IN_FLIGHT); this answer of ${providerName} was dropped. Please, try again later.`,
+  );
 }
 
 /** Why this side ended a call (the time limit, the caller, the size cap). */
@@ -228,7 +245,7 @@ export class UpstreamClient {
    */
   private send(request: UpstreamRequest, signal: AbortLike | undefined, log: Logger | undefined): Promise<UpstreamResponse> {
     const started = performance.now();
-    const { providerName, timeoutMs, maxBodyBytes, onCall } = this.options;
+    const { providerName, timeoutMs, maxBodyBytes, onCall, inTransit } = this.options;
     const providerId = this.providerId;
     return new Promise<UpstreamResponse>((resolve, reject) => {
       let controller: DispatchController | undefined;
@@ -240,10 +257,13 @@ export class UpstreamClient {
       let headers: Record<string, string | undefined> = {};
       const chunks: Buffer[] = [];
       let size = 0;
+      // What this call counts in `inTransit` (the chunks kept).
+      let held = 0;
 
       const finish = (error: RelayError | undefined, failure?: Omit<UpstreamFailure, 'provider' | 'call' | 'origin' | 'durationMs'>): void => {
         if (done) return;
         done = true;
+        if (inTransit !== undefined) inTransit.used -= held;
         clearTimeout(timer);
         stopWatching?.();
         const durationMs = performance.now() - started;
@@ -288,7 +308,15 @@ export class UpstreamClient {
         onResponseData: (_controller, chunk) => {
           size += chunk.length;
           if (size > maxBodyBytes) stop(new RelayError('unknown', `The answer of ${providerName} is larger than ${maxBodyBytes} bytes.`), { cause: 'too large', limitBytes: maxBodyBytes });
-          else chunks.push(chunk);
+          else if (inTransit !== undefined && ((held < inTransit.used && inTransit.used + chunk.length > inTransit.limit) || inTransit.overloaded?.() === true)) {
+            stop(transitError(providerName, inTransit.limit), { cause: 'overloaded', limitBytes: inTransit.limit });
+          } else {
+            chunks.push(chunk);
+            if (inTransit !== undefined) {
+              inTransit.used += chunk.length;
+              held += chunk.length;
+            }
+          }
         },
         onResponseEnd: () => finish(reason, ownCause),
         onResponseError: (_controller, error) => finish(reason ?? this.toRelayError(error), ownCause ?? this.classified(error)),
@@ -372,13 +400,29 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** The answer's Retry-After (seconds or an HTTP date) in whole seconds, when it has one. */
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const TIME = '\\d{2}:\\d{2}:\\d{2}';
+// RFC 9110's HTTP-date: IMF-fixdate, and the obsolete RFC 850 and asctime forms a recipient must read.
+const HTTP_DATE = new RegExp(
+  `^(?:${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} ${TIME} GMT|${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4})$`,
+);
+
+/**
+ * The answer's Retry-After in whole seconds, when it has one that RFC 9110 allows: a number of
+ * seconds (digits only) or an HTTP-date. Anything else (`-1`, `1e9`, `0x10`, `soon`, a date in
+ * another format) is no Retry-After at all.
+ */
 export function retryAfterSeconds(response: UpstreamResponse): number | undefined {
-  const header = response.headers['retry-after'];
+  const header = response.headers['retry-after']?.trim();
   if (header === undefined) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
-  const date = Date.parse(header);
+  if (/^\d{1,12}$/.test(header)) return Number(header);
+  if (!HTTP_DATE.test(header)) return undefined;
+  // RFC 850's two-digit year, and asctime's missing zone (it is GMT), made plain for Date.parse.
+  const plain = header
+    .replace(/^\w+, (\d{2})-(\w{3})-(\d{2}) /, (_, day: string, month: string, year: string) => `${day} ${month} ${Number(year) + (Number(year) < 70 ? 2000 : 1900)} `)
+    .replace(/ \d{4}$/, (year) => `${year} GMT`);
+  const date = Date.parse(plain);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 

@@ -13,6 +13,21 @@ const TOP_LABEL = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const URL_FORBIDDEN = /[\u0000-\u0020\u007f-\u009f<>"{}|\\^`\u2028\u2029]/;
 const MAX_URL_LENGTH = 4096;
+// A UTF-16 surrogate not in a pair: no character at all, and encodeURIComponent throws on it.
+const LONE_SURROGATE = /\p{Cs}/u;
+// The schemes a provider's url lookup knows; `javascript://`, `data://` and such are no indicator
+// any of them keeps.
+const URL_SCHEMES = new Set(['http:', 'https:', 'ftp:', 'ftps:', 'sftp:', 'ws:', 'wss:']);
+
+/** Well-formed Unicode: no lone surrogate (String.prototype.isWellFormed, which Node 20.9 lacks in its types). */
+export function isWellFormed(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}
+
+/** IPv6 without a zone id (`fe80::1%eth0` names an interface of the sender's own machine). */
+export function isGlobalIPv6(value: string): boolean {
+  return !value.includes('%') && isIPv6(value);
+}
 
 export function isDomain(value: string): boolean {
   if (value.length === 0 || value.length > 253 || URL_FORBIDDEN.test(value)) return false;
@@ -37,9 +52,14 @@ export function isUrl(value: string): boolean {
   } catch {
     return false;
   }
+  if (!URL_SCHEMES.has(parsed.protocol)) return false;
   // The URL parser already refuses hosts with forbidden characters; odd but parseable hosts
-  // (`c2.example.net&x=1`) are real indicators and are looked up, encoded.
-  return parsed.hostname !== '';
+  // (`c2.example.net&x=1`) are real indicators and are looked up, encoded. A host must be one a
+  // provider can know: an IPv4 address, an IPv6 one without a zone, or a name with a dot in it
+  // (not `localhost` or a bare intranet name).
+  const host = parsed.hostname;
+  if (host.startsWith('[')) return !host.includes('%');
+  return host.includes('.') && !host.startsWith('.') && !host.includes('..');
 }
 
 export function isEmail(value: string): boolean {
@@ -52,7 +72,7 @@ export function isEmail(value: string): boolean {
 
 const VALIDATORS: Record<ObservableType, (value: string) => boolean> = {
   ip: (value) => isIPv4(value),
-  ipv6: (value) => isIPv6(value),
+  ipv6: isGlobalIPv6,
   domain: isDomain,
   url: isUrl,
   email: isEmail,
@@ -66,5 +86,5 @@ export function isObservableType(type: string): type is ObservableType {
 }
 
 export function isValidObservable(type: ObservableType, value: string): boolean {
-  return VALIDATORS[type](value);
+  return isWellFormed(value) && VALIDATORS[type](value);
 }

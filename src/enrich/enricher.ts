@@ -20,6 +20,7 @@
 // observable. The only thrown errors are the caller's mistakes (an unknown provider id).
 import type { FastifyBaseLogger } from 'fastify';
 import { whenAborted } from '../core/abort-hub.js';
+import { RequestBudget } from '../core/budget.js';
 import { boundedRunner, type BoundedRunner } from '../core/concurrency.js';
 import { describeCredentialFields } from '../core/credential-fields.js';
 import { RelayError } from '../core/errors.js';
@@ -112,14 +113,15 @@ export function createEnricher(dependencies: EnricherDependencies): Enricher {
       return whenAborted(request.signal, abort);
     };
 
-    // What every lookup() of this request shares: its stats, its deadline and caller, and (with the
-    // bounded-work issue) its request budget, which belongs here, made once per request.
+    // What every lookup() of this request shares: its stats, its deadline and caller, and its
+    // request budget (upstream calls, entities, answer bytes across every provider; docs/limits.md).
     const shared: Omit<LookupOptions, 'credentials'> = {
       settings,
       entitiesLimit: options.entitiesLimit ?? settings.CTR_ENTITIES_LIMIT,
       log,
       stats: { upstreamCalls: 0, cacheHits: 0 } satisfies CallStats,
       whenGone,
+      budget: options.budget ?? RequestBudget.fromSettings(settings),
     };
     // Per provider: one options object for the whole request (its credential), and a bound on how
     // many observables run at once, as the relay bounds one module request.

@@ -2,6 +2,7 @@
 // the NDJSON stream, the CLI, the MCP server and the console all render. Field names are the
 // wire names (snake_case where the spec has it).
 import type { FastifyBaseLogger } from 'fastify';
+import type { RequestBudget } from '../core/budget.js';
 import type { BundleData } from '../core/bundle.js';
 import type { CredentialField } from '../core/credential-fields.js';
 import type { DispositionName, DispositionNumber } from '../core/ctim.js';
@@ -129,4 +130,6 @@ export interface EnrichOptions {
   log?: FastifyBaseLogger;
   /** Called once per provider result as it arrives, once per observable when done, and once at the end. */
   onEvent?: (event: EnrichEvent) => void;
+  /** The request's budget (from admission control, docs/limits.md); a fresh one from the settings when absent. */
+  budget?: RequestBudget;
 }

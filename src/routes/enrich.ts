@@ -13,7 +13,8 @@ import { verifyToken, type KeySets, type VerifiedTokens } from '../core/auth.js'
 import { AUTH_MESSAGES, RelayError, authorizationError, invalidPayload } from '../core/errors.js';
 import { parseJsonBody, parseObservables } from '../core/observables.js';
 import { documented } from '../core/openapi.js';
-import type { MountedModule } from '../core/relay.js';
+import type { Admission } from '../core/admission.js';
+import { credentialScope, type MountedModule } from '../core/relay.js';
 import { parseEntitiesLimit, type Settings } from '../core/settings.js';
 import { OBSERVABLE_TYPES } from '../core/validators.js';
 import { createEnricher, type Enricher } from '../enrich/enricher.js';
@@ -30,6 +31,8 @@ export interface EnrichRouteDependencies {
   keySets: KeySets;
   verifiedTokens?: VerifiedTokens;
   log: FastifyBaseLogger;
+  /** Bounds the work in flight across requests, as for the relay modules (src/core/admission.ts). */
+  admission?: Admission;
 }
 
 /** What a request may use: each provider's credentials (validated by its schema) and the entities limit. */
@@ -144,12 +147,24 @@ export function registerEnrichRoutes(app: FastifyInstance, dependencies: EnrichR
     const observables = parseObservables(parseJsonBody(request.body), OBSERVABLE_TYPES, settings.MAX_OBSERVABLES);
     const providers = providersParameter(request);
     const ctim = ctimParameter(request);
+    // Per set of credentials; by client address (TRUST_PROXY decides which) when the request has none.
+    const hasCredentials = Object.keys(access.credentials).length > 0;
+    const admitted = dependencies.admission?.admit(hasCredentials ? credentialScope(access.credentials) : `ip:${request.ip}`);
+    // Its share of the work in flight is held until the answer is written or the caller is gone.
+    if (admitted !== undefined) reply.raw.once('close', admitted.done);
     const gone = new AbortController();
     const closed = (): void => {
       if (!reply.raw.writableFinished) gone.abort();
     };
     reply.raw.once('close', closed);
-    const options = { ...access, ctim, signal: gone.signal, log: request.log, ...(providers === undefined ? {} : { providers }) };
+    const options = {
+      ...access,
+      ctim,
+      signal: gone.signal,
+      log: request.log,
+      ...(providers === undefined ? {} : { providers }),
+      ...(admitted === undefined ? {} : { budget: admitted.budget }),
+    };
     const logSummary = (withheld: number): void =>
       request.log.info(
         { summary: { endpoint: 'enrich', observables: observables.length, withheld, durationMs: Math.round(performance.now() - started) } },
