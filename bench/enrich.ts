@@ -21,7 +21,7 @@ import autocannon from 'autocannon';
 import type { Observable } from '../src/core/observables.js';
 import { otxScenario } from '../src/providers/otx/test-support/scenario.js';
 import { SCENARIOS } from '../test/helpers/scenarios.js';
-import { TEST_SECRET, hs256Token } from '../test/helpers/tokens.js';
+import { TEST_SECRET, hs256Token, moduleToken } from '../test/helpers/tokens.js';
 import type { FakeProvidersData } from './fake-providers.js';
 import { startRelayProcess, type RelayProcess } from './relay-process.js';
 import { median, round, sleep, table } from './report.js';
@@ -151,7 +151,7 @@ async function moduleHeaders(): Promise<Map<string, Record<string, string>>> {
   const headers = new Map<string, Record<string, string>>();
   for (const scenario of SCENARIOS) {
     const each: Record<string, string> = { 'content-type': 'application/json' };
-    if (scenario.credentials !== null) each.authorization = `Bearer ${await hs256Token(scenario.credentials)}`;
+    if (scenario.credentials !== null) each.authorization = `Bearer ${await moduleToken(scenario.providerId, scenario.credentials)}`;
     headers.set(scenario.providerId, each);
   }
   return headers;
