@@ -8,6 +8,7 @@
 //   --latency N   fake provider latency in ms (default 100)
 //   --seconds N   length of the normal-load runs (default 5)
 //   --only NAME   run the scenarios whose name contains NAME
+//   --cpu-prof DIR  write a CPU profile of the relay process into DIR (node's --cpu-prof)
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
@@ -22,6 +23,7 @@ const { values: flags } = parseArgs({
     latency: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '5' },
     only: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const latencyMs = Math.min(10_000, Math.max(0, Number(flags.latency) || 0));
@@ -172,7 +174,8 @@ const xforceHeaders = { 'content-type': 'application/json', authorization: `Bear
 console.log(`ctr-relay abuse benchmark: HEAP_MB ${HEAP_MB}, fake latency ${latencyMs} ms, Node ${process.version}`);
 console.log('targets: no crash; /healthz p99 < 50 ms; peak RSS < HEAP_MB + 64 MiB; normal requests keep >= half their throughput\n');
 
-let relay = await startRelayProcess(env);
+const nodeArgs = flags['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`];
+let relay = await startRelayProcess(env, nodeArgs);
 const baseline = await normalLoad(relay, xforceHeaders, normalSeconds);
 console.log(`normal requests alone: ${baseline.rps.toFixed(0)} req/s (1-observable X-Force observe, 10 connections)\n`);
 
@@ -223,7 +226,7 @@ for (const scenario of SCENARIOS) {
   console.log(`  (${Math.round(elapsed)} ms, ${health.count} probes, ${health.failures} failed)`);
   if (!alive) {
     await relay.close();
-    relay = await startRelayProcess(env);
+    relay = await startRelayProcess(env, nodeArgs);
   }
   await sleep(1000);
 }
