@@ -81,11 +81,15 @@ describe('ctr-relay jwt', { concurrency: true }, () => {
     try {
       assert.deepEqual((await relay.post('/otx/health', undefined, bearer(token))).json, { data: { status: 'ok' } });
       const pulsedive = fakes.get('pulsedive')!;
-      const before = pulsedive.requests.length;
       assert.deepEqual((await relay.post('/pulsedive/health', undefined, bearer(token))).json, {
         errors: [{ type: 'fatal', code: 'authorization error', message: `Authorization failed: ${HS256_MESSAGES.otherProvider('otx', 'pulsedive')}` }],
       });
-      assert.equal(pulsedive.requests.length, before, 'the OTX key was not sent to Pulsedive');
+      // Other tests share this fake (a late call of theirs may land now): look for the key, not a count.
+      const otxKey = otx.credentials!.key!;
+      assert.ok(
+        pulsedive.requests.every((request) => !request.url.includes(encodeURIComponent(otxKey)) && !request.url.includes(otxKey) && !request.body.includes(otxKey)),
+        'the OTX key was not sent to Pulsedive',
+      );
     } finally {
       await relay.close();
     }
