@@ -153,7 +153,6 @@ async function latencyTable(relay: RelayProcess, large: RelayProcess, modules: M
   console.log(
     `Observe latency, cold (CACHE=off), fake latency ${latencyMs} ms; median of ${latencyRuns} (of ${largeRuns} above ${LARGE} observables); target 1.3 × ideal + 20 ms`,
   );
-  console.log(`(the 200 and 500 targets assume no waves of OBSERVABLE_CONCURRENCY: they need branch bounded's removal of them)`);
   const rows: (string | number)[][] = [];
   for (const module of modules) {
     const ideal = latencyMs * module.scenario.callDepth;
