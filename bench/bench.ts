@@ -14,13 +14,12 @@
 //   --quick          fewer latency runs, 1 s autocannon runs, one refer/warm round instead of 3
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import type { Observable } from '../src/core/observables.js';
 import type { ProviderScenario } from '../test/helpers/scenario.js';
 import { SCENARIOS } from '../test/helpers/scenarios.js';
 import { TEST_SECRET, hs256Token } from '../test/helpers/tokens.js';
-import type { FakeProvidersData } from './fake-providers.js';
+import { startFakeProvidersThread } from './fake-providers-worker.js';
 import { startRelayProcess, type RelayProcess } from './relay-process.js';
 import { median, round, sleep, table } from './report.js';
 
@@ -69,18 +68,7 @@ interface FakeProviders {
 }
 
 async function startFakeProviders(): Promise<FakeProviders> {
-  const counters = new SharedArrayBuffer(4 * SCENARIOS.length);
-  const counts = new Int32Array(counters);
-  const data: FakeProvidersData = { latencyMs, counters };
-  const worker = new Worker(new URL('./fake-providers-thread.mjs', import.meta.url), { workerData: data });
-  const urls = await new Promise<string[]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the fake providers did not start')), 30_000);
-    worker.once('error', reject);
-    worker.once('message', (message: { urls: string[] }) => {
-      clearTimeout(timer);
-      resolve(message.urls);
-    });
-  });
+  const { urls, counts, close } = await startFakeProvidersThread(latencyMs, SCENARIOS.length);
   const modules = await Promise.all(
     SCENARIOS.map(async (scenario, index) => {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -88,14 +76,7 @@ async function startFakeProviders(): Promise<FakeProviders> {
       return { scenario, url: urls[index]!, headers, calls: () => Atomics.load(counts, index) };
     }),
   );
-  return {
-    modules,
-    async close() {
-      const exited = new Promise((resolve) => worker.once('exit', resolve));
-      worker.postMessage('close');
-      await Promise.race([exited, sleep(5000).then(() => worker.terminate())]);
-    },
-  };
+  return { modules, close };
 }
 
 function relayEnv(modules: Module[]): Record<string, string> {

@@ -16,13 +16,12 @@
 import { readFileSync } from 'node:fs';
 import { arch, cpus, platform, release } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import type { Observable } from '../src/core/observables.js';
 import { otxScenario } from '../src/providers/otx/test-support/scenario.js';
 import { SCENARIOS } from '../test/helpers/scenarios.js';
 import { TEST_SECRET, hs256Token, moduleToken } from '../test/helpers/tokens.js';
-import type { FakeProvidersData } from './fake-providers.js';
+import { startFakeProvidersThread } from './fake-providers-worker.js';
 import { startRelayProcess, type RelayProcess } from './relay-process.js';
 import { median, round, sleep, table } from './report.js';
 
@@ -64,27 +63,8 @@ interface FakeProviders {
 }
 
 async function startFakeProviders(): Promise<FakeProviders> {
-  const counters = new SharedArrayBuffer(4 * SCENARIOS.length);
-  const counts = new Int32Array(counters);
-  const data: FakeProvidersData = { latencyMs, counters };
-  const worker = new Worker(new URL('./fake-providers-thread.mjs', import.meta.url), { workerData: data });
-  const urls = await new Promise<string[]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the fake providers did not start')), 30_000);
-    worker.once('error', reject);
-    worker.once('message', (message: { urls: string[] }) => {
-      clearTimeout(timer);
-      resolve(message.urls);
-    });
-  });
-  return {
-    urls,
-    calls: () => SCENARIOS.reduce((total, _, index) => total + Atomics.load(counts, index), 0),
-    async close() {
-      const exited = new Promise((resolve) => worker.once('exit', resolve));
-      worker.postMessage('close');
-      await Promise.race([exited, sleep(5000).then(() => worker.terminate())]);
-    },
-  };
+  const { urls, counts, close } = await startFakeProvidersThread(latencyMs, SCENARIOS.length);
+  return { urls, calls: () => SCENARIOS.reduce((total, _, index) => total + Atomics.load(counts, index), 0), close };
 }
 
 function relayEnv(urls: string[]): Record<string, string> {
