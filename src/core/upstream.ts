@@ -5,6 +5,7 @@ import { Agent, type Dispatcher } from 'undici';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { whenAborted, type AbortLike } from './abort-hub.js';
 import { RelayError, keyError, sslError, tooManyRequests, unavailable } from './errors.js';
+import { turns } from './turns.js';
 import {
   classifyTransportError,
   logFailure,
@@ -32,6 +33,35 @@ export interface UpstreamRequest {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * Set by the relay (relay.ts): the observable's share of the upstream bytes gate, taken only
+   * when the call really goes upstream. A cache hit or a call shared with one in flight brings no
+   * new bytes, so it never waits for room (a cached lookup is not queued behind a huge request).
+   */
+  hold?: SendHold;
+}
+
+export interface SendHold {
+  /** Reserves room for the answer; a promise when it must wait for it (rejected when the request ends first). */
+  before(): Promise<void> | undefined;
+  /** What the call brought (undefined when it failed). */
+  after(bytes: number | undefined): void;
+}
+
+/** `send()` inside the request's hold, when it has one: room reserved first, what came counted after. */
+export function withinHold(request: UpstreamRequest, send: () => Promise<UpstreamResponse>): Promise<UpstreamResponse> {
+  const hold = request.hold;
+  if (hold === undefined) return send();
+  const counted = (): Promise<UpstreamResponse> => {
+    const call = send();
+    call.then(
+      (response) => hold.after(response.body.length),
+      () => hold.after(undefined),
+    );
+    return call;
+  };
+  const wait = hold.before();
+  return wait === undefined ? counted() : wait.then(counted);
 }
 
 export interface UpstreamResponse {
@@ -176,6 +206,21 @@ function parsedBase(base: string): { origin: string; basePath: string } {
   return parsed;
 }
 
+// The turn of calls made outside a relay request (the CLI's health check, tests).
+const NO_OWNER = {};
+
+/**
+ * The answer goes to what waits for it in its request's turn (turns.ts); until then its bytes
+ * still count as being received. A function of its own so that the task holds the answer only,
+ * not the call's closure (its undici controller and what that still references).
+ */
+function handOver(owner: object, answer: UpstreamResponse, resolve: (answer: UpstreamResponse) => void, inTransit: TransitBytes | undefined, bytes: number): void {
+  turns.run(owner, () => {
+    if (inTransit !== undefined) inTransit.used -= bytes;
+    resolve(answer);
+  });
+}
+
 export class UpstreamClient {
   readonly providerName: string;
   private readonly providerId: string;
@@ -200,9 +245,12 @@ export class UpstreamClient {
     this.limit = pLimit(options.concurrency);
   }
 
-  /** `log` is the relay request's logger: a failed call is logged there (with the request's id). */
-  request(request: UpstreamRequest, signal?: AbortLike, log?: Logger): Promise<UpstreamResponse> {
-    return this.limit(() => this.send(request, signal, log));
+  /**
+   * `log` is the relay request's logger: a failed call is logged there (with the request's id).
+   * `owner` is what the answer takes its turn as (turns.ts): one object per relay request.
+   */
+  request(request: UpstreamRequest, signal?: AbortLike, log?: Logger, owner: object = NO_OWNER): Promise<UpstreamResponse> {
+    return this.limit(() => this.send(request, signal, log, owner));
   }
 
   /**
@@ -218,10 +266,10 @@ export class UpstreamClient {
     const log = options.log;
     const send: SendUpstream = (request, callSignal) => {
       stats.upstreamCalls += 1;
-      return this.request(request, callSignal, log);
+      return this.request(request, callSignal, log, stats);
     };
     const gate = this.options.gate;
-    if (gate === undefined) return { request: (request) => send(request, signal) };
+    if (gate === undefined) return { request: (request) => withinHold(request, () => send(request, signal)) };
     const scope: RequestScope = {
       signal,
       stats,
@@ -243,7 +291,7 @@ export class UpstreamClient {
    * which at hundreds of calls per relay request is most of the client's cost. The body is
    * collected up to the size cap; the caller's signal and the time limit abort the call.
    */
-  private send(request: UpstreamRequest, signal: AbortLike | undefined, log: Logger | undefined): Promise<UpstreamResponse> {
+  private send(request: UpstreamRequest, signal: AbortLike | undefined, log: Logger | undefined, owner: object): Promise<UpstreamResponse> {
     const started = performance.now();
     const { providerName, timeoutMs, maxBodyBytes, onCall, inTransit } = this.options;
     const providerId = this.providerId;
@@ -263,19 +311,32 @@ export class UpstreamClient {
       const finish = (error: RelayError | undefined, failure?: Omit<UpstreamFailure, 'provider' | 'call' | 'origin' | 'durationMs'>): void => {
         if (done) return;
         done = true;
-        if (inTransit !== undefined) inTransit.used -= held;
+        // undici's controller points at the answer's raw headers, views into the socket's read
+        // buffer: not kept past the call.
+        controller = undefined;
+        // An answer waiting for its turn still counts as being received (the bound on bytes in transit).
+        const handedOver = (): void => {
+          if (inTransit !== undefined) inTransit.used -= held;
+          held = 0;
+        };
+        if (error !== undefined) handedOver();
         clearTimeout(timer);
         stopWatching?.();
         const durationMs = performance.now() - started;
         if (error === undefined) {
           onCall?.({ provider: providerName, call: request.call, outcome: status, durationMs });
-          resolve({
+          const answer: UpstreamResponse = {
             status,
             headers,
             body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'),
             // For the provider's verdict on the answer (a status it fails on, a body it cannot read).
             sent: { provider: providerId, call: request.call, origin: request.url.origin, durationMs: Math.round(durationMs), log, sink: this.failed, reported: false },
-          });
+          };
+          chunks.length = 0;
+          // What waits for the answer (parsing, mapping) runs in its request's turn, not now.
+          const bytes = held;
+          held = 0;
+          handOver(owner, answer, resolve, inTransit, bytes);
           return;
         }
         const cause = failure ?? { cause: 'network' as const };
@@ -311,7 +372,9 @@ export class UpstreamClient {
           else if (inTransit !== undefined && ((held < inTransit.used && inTransit.used + chunk.length > inTransit.limit) || inTransit.overloaded?.() === true)) {
             stop(transitError(providerName, inTransit.limit), { cause: 'overloaded', limitBytes: inTransit.limit });
           } else {
-            chunks.push(chunk);
+            // A chunk is often a small view of the socket's whole read buffer: kept as it is, it
+            // would keep that buffer (64 KiB or more) alive for as long as the answer is received.
+            chunks.push(chunk.byteLength * 2 < chunk.buffer.byteLength ? Buffer.from(chunk) : chunk);
             if (inTransit !== undefined) {
               inTransit.used += chunk.length;
               held += chunk.length;

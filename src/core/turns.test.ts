@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Turns } from './turns.js';
+
+/** Until `check()` holds, or 10 s (a loaded machine runs these slowly). */
+async function eventually(check: () => boolean): Promise<void> {
+  for (let tries = 0; tries < 1000 && !check(); tries += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+const busy = (ms: number): void => {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // Work that holds the event loop, as mapping a large answer does.
+  }
+};
+
+test('tasks take turns between owners, in order within each owner', async () => {
+  const turns = new Turns(1000);
+  const ran: string[] = [];
+  const a = {};
+  const b = {};
+  for (const name of ['a1', 'a2', 'a3']) turns.run(a, () => ran.push(name));
+  turns.run(b, () => ran.push('b1'));
+  await eventually(() => ran.length === 4);
+  assert.deepEqual(ran, ['a1', 'b1', 'a2', 'a3']);
+  assert.equal(turns.waiting, 0);
+});
+
+test('a slice ends after its time: the event loop gets a turn before the rest', async () => {
+  const turns = new Turns(3);
+  const owner = {};
+  let done = 0;
+  for (let index = 0; index < 20; index += 1) {
+    turns.run(owner, () => {
+      busy(2);
+      done += 1;
+    });
+  }
+  // Queued after all twenty tasks, it still runs before they are all done.
+  const doneWhenTheLoopRan = await new Promise<number>((resolve) => setImmediate(() => resolve(done)));
+  assert.ok(doneWhenTheLoopRan < 20, `the loop waited for all ${doneWhenTheLoopRan} tasks`);
+  await eventually(() => done === 20);
+  assert.equal(done, 20);
+  assert.ok(turns.slices > 1);
+});
+
+test('what awaits a task runs inside its slice', async () => {
+  const turns = new Turns(3);
+  const owner = {};
+  let continued = 0;
+  for (let index = 0; index < 10; index += 1) {
+    const answer = new Promise<void>((resolve) => turns.run(owner, resolve));
+    // A few hops away, as a provider awaiting an upstream answer through the gate is.
+    void answer
+      .then(() => undefined)
+      .then(() => undefined)
+      .then(() => {
+        busy(2);
+        continued += 1;
+      });
+  }
+  const continuedWhenTheLoopRan = await new Promise<number>((resolve) => setImmediate(() => resolve(continued)));
+  assert.ok(continuedWhenTheLoopRan < 10, `${continuedWhenTheLoopRan} continuations ran before the loop did`);
+  await eventually(() => continued === 10);
+  assert.equal(continued, 10);
+});
+
+test('a task that throws does not stop the others', async () => {
+  const turns = new Turns();
+  const owner = {};
+  let ran = false;
+  turns.run(owner, () => {
+    throw new Error('a bug in a task');
+  });
+  turns.run(owner, () => (ran = true));
+  await eventually(() => ran);
+  assert.equal(ran, true);
+});
