@@ -274,3 +274,40 @@ test('the relay as `npm start` runs it survives a hostile OTX: it answers in the
     await fake.close();
   }
 });
+
+test('a cached lookup is not queued behind a request that fills the upstream bytes gate', { timeout: 60_000 }, async () => {
+  let slow = false;
+  // Small answers; what fills the smallest gate (64 KiB) is what four calls reserve before they answer.
+  const hostile = hostileOtxHandler({ pulses: 3, pages: 1, entriesPerPage: 10 });
+  const fake = await startFakeUpstream(async (request) => ({ ...(await hostile(request)), ...(slow ? { delayMs: 1500 } : {}) }));
+  const relay = await startRelay({ PROVIDERS: 'otx', SECRET_KEY: TEST_SECRET, OTX_API_URL: fake.url.replace(/\/$/, ''), CACHE: 'on', MAX_UPSTREAM_BYTES_IN_FLIGHT: String(64 * 1024), REQUEST_DEADLINE_MS: '5000' });
+  const headers = { ...bearer(await hs256Token({ key: HOSTILE_OTX_KEY, provider: 'otx' })), 'content-type': 'application/json' };
+  const observe = (body: unknown) => fetch(`${relay.url}/observe/observables`, { method: 'POST', headers, body: JSON.stringify(body) });
+  try {
+    const known = distinctIps(1, 5000);
+    const warm = (await (await observe(known)).json()) as any;
+    assert.equal(warm.errors, undefined);
+    const callsWhenWarm = fake.requests.length;
+    slow = true;
+    // 30 observables whose answers take 1.5 s each: the gate is full at once, and they go a few at a time.
+    let heavyDone = false;
+    const heavy = observe(distinctIps(30)).then(async (response) => {
+      heavyDone = true;
+      return response.json();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const again = (await (await observe(known)).json()) as any;
+    assert.equal(heavyDone, false, 'answered before the request filling the gate');
+    assert.equal(again.errors, undefined);
+    assert.deepEqual(Object.keys(again.data).sort(), Object.keys(warm.data).sort());
+    for (const key of Object.keys(warm.data)) assert.equal(again.data[key].count, warm.data[key].count, key);
+    // From the cache: the heavy request's calls are the only ones since.
+    assert.ok(fake.requests.slice(callsWhenWarm).every((request) => !request.url.includes(known[0]!.value)));
+    // It ends at its deadline, with what it found.
+    const answer = (await heavy) as any;
+    assert.ok(answer.data !== undefined || answer.errors !== undefined);
+  } finally {
+    await relay.close();
+    await fake.close();
+  }
+});

@@ -13,7 +13,7 @@ import { LocalRateLimitState, RateLimiter, type RateLimit } from './rate-limit.j
 import { RedisRateLimitState } from './rate-limit-redis.js';
 import type { Settings } from './settings.js';
 import { SingleFlight } from './single-flight.js';
-import { retryAfterSeconds, type RequestScope, type SendUpstream, type UpstreamGate, type UpstreamRequest, type UpstreamResponse } from './upstream.js';
+import { retryAfterSeconds, withinHold, type RequestScope, type SendUpstream, type UpstreamGate, type UpstreamRequest, type UpstreamResponse } from './upstream.js';
 
 // Data, and the statuses the providers use for "nothing known": both worth keeping. Never
 // 401/403 (a fixed key must work at once), 429 (handled by the cool-down) or 5xx.
@@ -104,7 +104,12 @@ export class ProviderGate implements UpstreamGate {
     return `${this.options.providerId}:${scope.credentialScope}`;
   }
 
-  private async call(request: UpstreamRequest, scope: RequestScope, send: SendUpstream, key: string | undefined, signal: AbortLike): Promise<UpstreamResponse> {
+  /** A call that goes upstream: room in the bytes gate first (before a token is spent on it), then the call. */
+  private call(request: UpstreamRequest, scope: RequestScope, send: SendUpstream, key: string | undefined, signal: AbortLike): Promise<UpstreamResponse> {
+    return withinHold(request, () => this.tokenAndCall(request, scope, send, key, signal));
+  }
+
+  private async tokenAndCall(request: UpstreamRequest, scope: RequestScope, send: SendUpstream, key: string | undefined, signal: AbortLike): Promise<UpstreamResponse> {
     const { limiter, rateLimit, providerName, cache, ttlSeconds } = this.options;
     // `key` is set only when the answer may be cached.
     const bucket = this.bucket(scope);

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { JWTPayload } from 'jose';
+import { ENDED } from './abort-hub.js';
 import { Bundle, type BundleData } from './bundle.js';
 import type { Admission } from './admission.js';
 import { answerStream, STREAM_ANSWERS_FROM_BYTES } from './answer-stream.js';
@@ -18,7 +19,7 @@ import { parseJsonBody, parseObservables, type Observable } from './observables.
 import { createPrivacyGuard, type PrivacyGuard } from './privacy-guard.js';
 import type { Provider, ProviderContext, ReferLink } from './provider.js';
 import { parseEntitiesLimit, type Settings } from './settings.js';
-import type { CallStats, Http, UpstreamClient } from './upstream.js';
+import type { CallStats, Http, SendHold, UpstreamClient } from './upstream.js';
 
 export interface MountedModule {
   provider: Provider;
@@ -138,15 +139,15 @@ export async function lookup(module: MountedModule, endpoint: Endpoint, observab
   // (OTX's pulse search stops and keeps what it found); calls in flight go on.
   const noMoreWork = new AbortController();
   const stop = (): void => {
-    deadline.abort();
-    noMoreWork.abort();
+    deadline.abort(ENDED);
+    noMoreWork.abort(ENDED);
   };
   const timer = setTimeout(stop, settings.REQUEST_DEADLINE_MS);
   const stopWatchingCaller = options.whenGone?.(stop);
   // Out of entities or bytes: nothing more can join the answer, so the work still running ends now.
   const stopWatchingBudget = budget.whenExhausted(() => {
-    noMoreWork.abort();
-    if (budget.exhausted?.budget !== 'upstream calls') deadline.abort();
+    noMoreWork.abort(ENDED);
+    if (budget.exhausted?.budget !== 'upstream calls') deadline.abort(ENDED);
   });
   try {
     return await lookupUntil(module, endpoint, observables, { ...options, budget }, { signal: deadline.signal, providerSignal: noMoreWork.signal, deadlineAt });
@@ -161,8 +162,9 @@ export async function lookup(module: MountedModule, endpoint: Endpoint, observab
 }
 
 /**
- * One observable's upstream calls: each taken from the request's budget first, and its answer
- * counted in the upstream bytes gate until the observable is done (byte-gate.ts).
+ * One observable's upstream calls: each taken from the request's budget first; a call that goes
+ * upstream waits for room in the upstream bytes gate, and its answer is counted there until the
+ * observable is done (byte-gate.ts). Cache hits take a call from the budget but no room.
  */
 function budgeted(http: Http, budget: RequestBudget, hold: ObservableHold, providerId: string, signal: AbortSignal, onAbort: () => RelayError): Http {
   return {
@@ -173,23 +175,22 @@ function budgeted(http: Http, budget: RequestBudget, hold: ObservableHold, provi
         return Promise.reject(error as Error);
       }
       const kind = `${providerId}\u0000${request.call}`;
-      const { reserved, wait } = hold.before(kind, signal, onAbort);
-      const send = (): ReturnType<Http['request']> => {
-        budget.callStarted();
-        const call = http.request(request);
-        call.then(
-          (response) => {
-            budget.callEnded();
-            hold.after(kind, reserved, response.body.length);
-          },
-          () => {
-            budget.callEnded();
-            hold.after(kind, reserved, undefined);
-          },
-        );
-        return call;
+      let reserved = 0;
+      const sendHold: SendHold = {
+        before() {
+          const taken = hold.before(kind, signal, onAbort);
+          reserved = taken.reserved;
+          return taken.wait;
+        },
+        after: (bytes) => hold.after(kind, reserved, bytes),
       };
-      return wait === undefined ? send() : wait.then(send);
+      budget.callStarted();
+      const call = http.request({ ...request, hold: sendHold });
+      call.then(
+        () => budget.callEnded(),
+        () => budget.callEnded(),
+      );
+      return call;
     },
   };
 }
