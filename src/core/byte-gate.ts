@@ -26,6 +26,8 @@ interface Waiter {
   idle: () => boolean;
   owner: RequestHold;
   resolve: () => void;
+  /** Set once it went or gave up: the queues drop it lazily. */
+  gone: boolean;
 }
 
 /** What one request's observables hold together (for fairness between requests). */
@@ -33,18 +35,72 @@ export interface RequestHold {
   held: number;
 }
 
+/** A binary min-heap of numbers or of waiters by seq: O(log n) in and out. */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly key: (item: T) => number) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  push(item: T): void {
+    const items = this.items;
+    items.push(item);
+    let index = items.length - 1;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if (this.key(items[parent]!) <= this.key(item)) break;
+      items[index] = items[parent]!;
+      index = parent;
+    }
+    items[index] = item;
+  }
+
+  pop(): T | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) {
+      let index = 0;
+      for (;;) {
+        const left = 2 * index + 1;
+        if (left >= items.length) break;
+        const right = left + 1;
+        const child = right < items.length && this.key(items[right]!) < this.key(items[left]!) ? right : left;
+        if (this.key(items[child]!) >= this.key(last)) break;
+        items[index] = items[child]!;
+        index = child;
+      }
+      items[index] = last;
+    }
+    return top;
+  }
+}
+
 export class ByteGate {
   used = 0;
-  private readonly waiters: Waiter[] = [];
+  private count = 0;
+  // Waiters per request, oldest observable first: the request holding least goes first, so a
+  // small request is not queued behind a huge one. Requests are few; waiters may be thousands,
+  // and every release wakes the gate: nothing here scans all waiters.
+  private readonly byOwner = new Map<RequestHold, MinHeap<Waiter>>();
+  // Waiters by observable, to find the oldest observable's own waiter.
+  private readonly bySeq = new Map<number, Waiter[]>();
   private readonly estimates = new Map<string, number>();
-  /** Observables holding bytes now, by their sequence number. */
+  /** Observables holding bytes now, by their sequence number (and a heap of them, cleaned lazily). */
   private readonly holders = new Set<number>();
+  private readonly holderHeap = new MinHeap<number>((seq) => seq);
   private nextSeq = 0;
 
   constructor(readonly limit: number) {}
 
   get waiting(): number {
-    return this.waiters.length;
+    return this.count;
   }
 
   newSeq(): number {
@@ -64,7 +120,7 @@ export class ByteGate {
 
   /** Resolves once `bytes` fit (at once, most of the time: then no promise is made); rejects when `signal` aborts first. */
   admit(bytes: number, seq: number, idle: () => boolean, owner: RequestHold, signal: AbortLike, onAbort: () => RelayError): Promise<void> | undefined {
-    if (this.waiters.length === 0 && this.fits(bytes, seq, idle)) {
+    if (this.count === 0 && this.fits(bytes, seq, idle)) {
       this.take(bytes, seq, owner);
       return undefined;
     }
@@ -75,6 +131,7 @@ export class ByteGate {
         seq,
         idle,
         owner,
+        gone: false,
         resolve: () => {
           stop();
           this.take(bytes, seq, owner);
@@ -82,12 +139,12 @@ export class ByteGate {
         },
       };
       const stop = whenAborted(signal, () => {
-        const index = this.waiters.indexOf(waiter);
-        if (index >= 0) this.waiters.splice(index, 1);
+        if (waiter.gone) return;
+        this.remove(waiter);
         reject(onAbort());
         this.wake();
       });
-      this.waiters.push(waiter);
+      this.enqueue(waiter);
       this.wake();
     });
   }
@@ -112,6 +169,16 @@ export class ByteGate {
     this.wake();
   }
 
+  /** The oldest observable holding bytes now. */
+  private oldestHolder(): number | undefined {
+    let top = this.holderHeap.peek();
+    while (top !== undefined && !this.holders.has(top)) {
+      this.holderHeap.pop();
+      top = this.holderHeap.peek();
+    }
+    return top;
+  }
+
   /**
    * Room for it, or nothing held, or it is the oldest observable under way and has no other call
    * in flight (so something always progresses, one call at a time).
@@ -119,35 +186,72 @@ export class ByteGate {
   private fits(bytes: number, seq: number, idle: () => boolean): boolean {
     if (this.used === 0 || (this.used + bytes <= this.limit && heapUsed() < THROTTLE_AT)) return true;
     if (!this.holders.has(seq) || !idle()) return false;
-    for (const holder of this.holders) if (holder < seq) return false;
-    return true;
+    return this.oldestHolder() === seq;
   }
 
   private take(bytes: number, seq: number, owner: RequestHold): void {
     this.used += bytes;
     owner.held += bytes;
-    this.holders.add(seq);
+    if (!this.holders.has(seq)) {
+      this.holders.add(seq);
+      this.holderHeap.push(seq);
+    }
+  }
+
+  private enqueue(waiter: Waiter): void {
+    this.count += 1;
+    let queue = this.byOwner.get(waiter.owner);
+    if (queue === undefined) {
+      queue = new MinHeap<Waiter>((each) => each.seq);
+      this.byOwner.set(waiter.owner, queue);
+    }
+    queue.push(waiter);
+    const same = this.bySeq.get(waiter.seq);
+    if (same === undefined) this.bySeq.set(waiter.seq, [waiter]);
+    else same.push(waiter);
+  }
+
+  private remove(waiter: Waiter): void {
+    waiter.gone = true;
+    this.count -= 1;
+    const same = this.bySeq.get(waiter.seq);
+    if (same !== undefined) {
+      const index = same.indexOf(waiter);
+      if (index >= 0) same.splice(index, 1);
+      if (same.length === 0) this.bySeq.delete(waiter.seq);
+    }
+  }
+
+  /** The next waiter of the request holding least (its oldest observable's), dropping those gone. */
+  private best(): Waiter | undefined {
+    let best: Waiter | undefined;
+    for (const [owner, queue] of this.byOwner) {
+      let top = queue.peek();
+      while (top !== undefined && top.gone) {
+        queue.pop();
+        top = queue.peek();
+      }
+      if (top === undefined) {
+        this.byOwner.delete(owner);
+        continue;
+      }
+      if (best === undefined || owner.held < best.owner.held || (owner.held === best.owner.held && top.seq < best.seq)) best = top;
+    }
+    return best;
   }
 
   private wake(): void {
-    while (this.waiters.length > 0) {
-      // The request holding least goes first (a small request is not queued behind a huge one),
-      // then the oldest observable.
-      let best = 0;
-      for (let index = 1; index < this.waiters.length; index += 1) {
-        const waiter = this.waiters[index]!;
-        const current = this.waiters[best]!;
-        if (waiter.owner.held < current.owner.held || (waiter.owner.held === current.owner.held && waiter.seq < current.seq)) best = index;
-      }
-      let next = this.waiters[best]!;
+    while (this.count > 0) {
+      let next = this.best();
+      if (next === undefined) return;
       if (!this.fits(next.bytes, next.seq, next.idle)) {
         // The oldest observable under way may be waiting behind it: it always may go.
-        const oldest = this.waiters.reduce((a, b) => (a.seq <= b.seq ? a : b));
-        if (!this.fits(oldest.bytes, oldest.seq, oldest.idle)) return;
-        next = oldest;
-        best = this.waiters.indexOf(oldest);
+        const oldest = this.oldestHolder();
+        const own = oldest === undefined ? undefined : this.bySeq.get(oldest)?.[0];
+        if (own === undefined || !this.fits(own.bytes, own.seq, own.idle)) return;
+        next = own;
       }
-      this.waiters.splice(best, 1);
+      this.remove(next);
       next.resolve();
     }
   }
