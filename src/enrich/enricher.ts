@@ -19,7 +19,7 @@
 // Partial failures never fail the answer: a provider that fails is `status: "error"` for that
 // observable. The only thrown errors are the caller's mistakes (an unknown provider id).
 import type { FastifyBaseLogger } from 'fastify';
-import { whenAborted } from '../core/abort-hub.js';
+import { ENDED, whenAborted } from '../core/abort-hub.js';
 import { RequestBudget } from '../core/budget.js';
 import { boundedRunner, type BoundedRunner } from '../core/concurrency.js';
 import { describeCredentialFields } from '../core/credential-fields.js';
@@ -102,9 +102,9 @@ export function createEnricher(dependencies: EnricherDependencies): Enricher {
 
     // One deadline for the whole request, however long a lookup waited for its turn.
     const request = new AbortController();
-    const timer = setTimeout(() => request.abort(), settings.REQUEST_DEADLINE_MS);
-    const stopWatchingCaller = options.signal === undefined ? undefined : whenAborted(options.signal, () => request.abort());
-    if (options.signal?.aborted === true) request.abort();
+    const timer = setTimeout(() => request.abort(ENDED), settings.REQUEST_DEADLINE_MS);
+    const stopWatchingCaller = options.signal === undefined ? undefined : whenAborted(options.signal, () => request.abort(ENDED));
+    if (options.signal?.aborted === true) request.abort(ENDED);
     const whenGone = (abort: () => void): (() => void) => {
       if (request.signal.aborted) {
         abort();

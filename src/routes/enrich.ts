@@ -9,6 +9,7 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JWTPayload } from 'jose';
+import { ENDED } from '../core/abort-hub.js';
 import { verifyToken, type KeySets, type VerifiedTokens } from '../core/auth.js';
 import { AUTH_MESSAGES, RelayError, authorizationError, invalidPayload } from '../core/errors.js';
 import { parseJsonBody, parseObservables } from '../core/observables.js';
@@ -154,7 +155,7 @@ export function registerEnrichRoutes(app: FastifyInstance, dependencies: EnrichR
     if (admitted !== undefined) reply.raw.once('close', admitted.done);
     const gone = new AbortController();
     const closed = (): void => {
-      if (!reply.raw.writableFinished) gone.abort();
+      if (!reply.raw.writableFinished) gone.abort(ENDED);
     };
     reply.raw.once('close', closed);
     const options = {
