@@ -2,6 +2,8 @@
 // observables). Node's EventTarget scans all listeners already registered on every add and
 // remove, so that many listeners cost O(n²); here a signal gets one listener that fans out to a Set.
 
+import { turns } from './turns.js';
+
 const hubs = new WeakMap<AbortSignal, Set<() => void>>();
 
 /**
@@ -47,8 +49,14 @@ export function whenAborted(signal: AbortLike, callback: () => void): () => void
       'abort',
       () => {
         hubs.delete(signal);
-        for (const each of [...callbacks]) each();
-        callbacks.clear();
+        // Thousands of watchers (every call and wait of a 1000-observable request at its deadline)
+        // are told in turns (turns.ts), not in one stretch that would hold the event loop; one
+        // unwatched meanwhile is not told.
+        for (const each of callbacks) {
+          turns.run(signal, () => {
+            if (callbacks.delete(each)) each();
+          });
+        }
       },
       { once: true },
     );

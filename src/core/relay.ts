@@ -266,7 +266,7 @@ async function lookupUntil(
           return noteBug(error);
         },
       ));
-    });
+    }, options.stats);
     logBugs();
     const { errors, observablesOf } = withBudgetError(settled.errors, provider.displayName, failures.observablesOf(observables));
     return { results: settled.results, errors, observablesOf };
