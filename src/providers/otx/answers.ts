@@ -21,14 +21,17 @@ const generalSchema = z.object({
   pulse_info: z.object({ pulses: z.array(pulseSchema) }),
 });
 
-const pulseIndicatorSchema = z.object({
+export const pulseIndicatorSchema = z.object({
   indicator: z.string(),
   created: z.string(),
   expiration: z.string().nullish(),
 });
 
+// A page may list thousands of indicators: each entry is checked and copied by hand
+// (pulseIndicator()), as pulseIndicatorSchema would, without zod's cost per entry, which was
+// tens of milliseconds of one event-loop turn on a page of 10,000 (docs/limits.md).
 const pulseIndicatorsPageSchema = z.object({
-  results: z.array(pulseIndicatorSchema),
+  results: z.array(z.unknown()),
   next: z.string().nullish(),
   // How many indicators the whole list holds (OTX's paging); tolerated when absent.
   count: z.number().nullish().catch(undefined),
@@ -70,10 +73,26 @@ export function parseGeneralAnswer(json: unknown): GeneralAnswer {
   return { baseIndicatorType, pulses };
 }
 
+/** What pulseIndicatorSchema makes of an entry (its three fields), or undefined when it would fail. */
+export function pulseIndicator(entry: unknown): PulseIndicator | undefined {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined;
+  const { indicator, created, expiration } = entry as Record<string, unknown>;
+  if (typeof indicator !== 'string' || typeof created !== 'string') return undefined;
+  if (expiration === undefined) return { indicator, created };
+  if (expiration !== null && typeof expiration !== 'string') return undefined;
+  return { indicator, created, expiration };
+}
+
 export function parsePulseIndicatorsPage(json: unknown): PulseIndicatorsPage {
   const parsed = pulseIndicatorsPageSchema.safeParse(json);
   if (!parsed.success) throw keyError(DISPLAY_NAME);
-  const { results, next, count } = parsed.data;
+  const { next, count } = parsed.data;
+  const results: PulseIndicator[] = [];
+  for (const entry of parsed.data.results) {
+    const checked = pulseIndicator(entry);
+    if (checked === undefined) throw keyError(DISPLAY_NAME);
+    results.push(checked);
+  }
   const hasNext = typeof next === 'string' && next !== '';
   const pageCount = hasNext && typeof count === 'number' && results.length > 0 ? Math.ceil(count / results.length) : undefined;
   return { results, hasNext, pageCount };
