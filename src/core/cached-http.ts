@@ -106,7 +106,7 @@ export class ProviderGate implements UpstreamGate {
 
   /** A call that goes upstream: room in the bytes gate first (before a token is spent on it), then the call. */
   private call(request: UpstreamRequest, scope: RequestScope, send: SendUpstream, key: string | undefined, signal: AbortLike): Promise<UpstreamResponse> {
-    return withinHold(request, () => this.tokenAndCall(request, scope, send, key, signal));
+    return withinHold(request, (held) => this.tokenAndCall(held, scope, send, key, signal));
   }
 
   private async tokenAndCall(request: UpstreamRequest, scope: RequestScope, send: SendUpstream, key: string | undefined, signal: AbortLike): Promise<UpstreamResponse> {

@@ -39,6 +39,11 @@ export interface UpstreamRequest {
    * new bytes, so it never waits for room (a cached lookup is not queued behind a huge request).
    */
   hold?: SendHold;
+  /**
+   * Set by withinHold(): told the answer's size once it has been received, before it waits for
+   * its turn (turns.ts), so that the gate counts it from then on.
+   */
+  arrived?: (bytes: number) => void;
 }
 
 export interface SendHold {
@@ -48,15 +53,24 @@ export interface SendHold {
   after(bytes: number | undefined): void;
 }
 
-/** `send()` inside the request's hold, when it has one: room reserved first, what came counted after. */
-export function withinHold(request: UpstreamRequest, send: () => Promise<UpstreamResponse>): Promise<UpstreamResponse> {
+/**
+ * `send()` inside the request's hold, when it has one: room reserved first; what came is counted
+ * as soon as it has been received (through `arrived`), or when the call ends without an answer.
+ */
+export function withinHold(request: UpstreamRequest, send: (request: UpstreamRequest) => Promise<UpstreamResponse>): Promise<UpstreamResponse> {
   const hold = request.hold;
-  if (hold === undefined) return send();
+  if (hold === undefined) return send(request);
+  let settled = false;
+  const count = (bytes: number | undefined): void => {
+    if (settled) return;
+    settled = true;
+    hold.after(bytes);
+  };
   const counted = (): Promise<UpstreamResponse> => {
-    const call = send();
+    const call = send({ ...request, arrived: count });
     call.then(
-      (response) => hold.after(response.body.length),
-      () => hold.after(undefined),
+      (response) => count(response.body.length),
+      () => count(undefined),
     );
     return call;
   };
@@ -210,13 +224,13 @@ function parsedBase(base: string): { origin: string; basePath: string } {
 const NO_OWNER = {};
 
 /**
- * The answer goes to what waits for it in its request's turn (turns.ts); until then its bytes
- * still count as being received. A function of its own so that the task holds the answer only,
- * not the call's closure (its undici controller and what that still references).
+ * The answer goes to what waits for it in its request's turn (turns.ts). A function of its own so
+ * that the task holds the answer only, not the call's closure (its undici controller and what
+ * that still references).
  */
-function handOver(owner: object, answer: UpstreamResponse, resolve: (answer: UpstreamResponse) => void, inTransit: TransitBytes | undefined, bytes: number): void {
+function handOver(owner: object, answer: UpstreamResponse, resolve: (answer: UpstreamResponse) => void, handedOver: () => void): void {
   turns.run(owner, () => {
-    if (inTransit !== undefined) inTransit.used -= bytes;
+    handedOver();
     resolve(answer);
   });
 }
@@ -269,7 +283,7 @@ export class UpstreamClient {
       return this.request(request, callSignal, log, stats);
     };
     const gate = this.options.gate;
-    if (gate === undefined) return { request: (request) => withinHold(request, () => send(request, signal)) };
+    if (gate === undefined) return { request: (request) => withinHold(request, (held) => send(held, signal)) };
     const scope: RequestScope = {
       signal,
       stats,
@@ -314,10 +328,12 @@ export class UpstreamClient {
         // undici's controller points at the answer's raw headers, views into the socket's read
         // buffer: not kept past the call.
         controller = undefined;
-        // An answer waiting for its turn still counts as being received (the bound on bytes in transit).
+        // An answer waiting for its turn still counts as being received: the bound on answers in
+        // transit is what keeps a burst of huge answers, already asked for, out of the heap.
+        const received = held;
+        held = 0;
         const handedOver = (): void => {
-          if (inTransit !== undefined) inTransit.used -= held;
-          held = 0;
+          if (inTransit !== undefined) inTransit.used -= received;
         };
         if (error !== undefined) handedOver();
         clearTimeout(timer);
@@ -334,9 +350,9 @@ export class UpstreamClient {
           };
           chunks.length = 0;
           // What waits for the answer (parsing, mapping) runs in its request's turn, not now.
-          const bytes = held;
-          held = 0;
-          handOver(owner, answer, resolve, inTransit, bytes);
+          // Received: the bytes gate counts it from now on, while it waits for its turn.
+          request.arrived?.(answer.body.length);
+          handOver(owner, answer, resolve, handedOver);
           return;
         }
         const cause = failure ?? { cause: 'network' as const };
