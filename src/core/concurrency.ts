@@ -44,7 +44,7 @@ export async function settleAll<I, T>(
     owner === undefined
       ? work
       : (item: I): Promise<T> =>
-          new Promise<void>((resolve) => turns.run(owner, resolve)).then(() => (signal.aborted ? Promise.reject(onDeadline()) : work(item)));
+          turns.next(owner).then(() => (signal.aborted ? Promise.reject(onDeadline()) : work(item)));
   let stopWatching = (): void => undefined;
   const deadline = new Promise<never>((_, reject) => {
     const fail = (): void => reject(onDeadline());

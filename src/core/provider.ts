@@ -32,6 +32,11 @@ export interface ProviderContext<Credentials, Config> {
   log: FastifyBaseLogger;
   /** Hints learned from earlier answers for this credential (see memo.ts); absent with CACHE=off. */
   memo?: Memo | undefined;
+  /**
+   * Resolves in a later turn of the event loop (turns.ts): a provider mapping thousands of
+   * entities awaits it every so often, so that other requests are served meanwhile.
+   */
+  nextTurn?: (() => Promise<void>) | undefined;
 }
 
 export interface ProviderDefinition<Credentials = unknown, Config = unknown> {

@@ -10,6 +10,7 @@ import { answerStream, STREAM_ANSWERS_FROM_BYTES } from './answer-stream.js';
 import { BudgetExhausted, RequestBudget, budgetError } from './budget.js';
 import type { ObservableHold } from './byte-gate.js';
 import { settleAll } from './concurrency.js';
+import { turns } from './turns.js';
 import { AUTH_MESSAGES, RelayError, authorizationError, uniqueErrors, type ErrorDocument } from './errors.js';
 import { ObservableFailures, summariseFailedObservables, withoutObservables, type FailedObservablesSummary } from './failed-observables.js';
 import { type KeySets, type VerifiedTokens, verifyToken } from './auth.js';
@@ -221,6 +222,7 @@ async function lookupUntil(
     now: new Date(),
     log: options.log,
     memo: endpoint === 'health' ? undefined : module.memo?.forScope(scope),
+    nextTurn: () => turns.next(options.stats),
   };
   // Cut off by the deadline, the caller going away, or a budget that ran out.
   const onDeadline = (): RelayError => budget.exhausted ?? deadlineError(module, settings);
@@ -256,8 +258,11 @@ async function lookupUntil(
     const settled = await settleAll(observables, settings.OBSERVABLE_CONCURRENCY, signal, failures.deadline(onDeadline), (observable) => {
       const { context: own, hold } = contextFor();
       return failures.watch(observable, work(own, observable).then(
-        (result) => {
+        async (result) => {
           hold.done();
+          // Counting a result's bytes serialises it (milliseconds for 1000 entities): in a turn of
+          // its own, not straight after the provider's mapping of it.
+          await turns.next(options.stats);
           budget.admitResult(result);
           return result;
         },

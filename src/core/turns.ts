@@ -72,6 +72,11 @@ export class Turns {
     }
   }
 
+  /** Resolves in a later slice, in `owner`'s turn: for work that should not follow on what just ran. */
+  next(owner: object): Promise<void> {
+    return new Promise<void>((resolve) => this.run(owner, resolve));
+  }
+
   private readonly slice = (): void => {
     void this.runSlice();
   };

@@ -8,7 +8,7 @@ import type { PulseIndicatorsPage } from './answers.js';
 import { checkHealth, fetchGeneral, fetchPulseIndicatorsPage, type OtxCredentials } from './client.js';
 import { DISPLAY_NAME } from './display-name.js';
 import { keepFoundEntries, knownEntries } from './found-entries.js';
-import { mapPulseFindings, matchesObservable, pulsesHoldingObservable, type PulseFinding } from './mapping.js';
+import { mapPulseFindingsInTurns, matchesObservable, pulsesHoldingObservable, type PulseFinding } from './mapping.js';
 import { searchPulses } from './pulse-search.js';
 import { referLinks } from './refer.js';
 
@@ -58,7 +58,7 @@ export const otx = defineProvider<OtxCredentials, OtxConfig>({
 
   health: ({ http, config, credentials }) => checkHealth(http, config.baseUrl, credentials),
 
-  async observe({ http, config, credentials, entitiesLimit, signal, log, memo }, observable) {
+  async observe({ http, config, credentials, entitiesLimit, signal, log, memo, nextTurn }, observable) {
     // OTX has no lookup for emails: refer only.
     const general = await fetchGeneral(http, config.baseUrl, credentials, observable);
     if (general === undefined) return {};
@@ -91,7 +91,7 @@ export const otx = defineProvider<OtxCredentials, OtxConfig>({
     keepFoundEntries(general, searched, foundOn);
     const searchedByPulse = new Map(searched.map((finding) => [finding.pulse, finding]));
     const findings = pulses.map((pulse): PulseFinding => searchedByPulse.get(pulse) ?? { pulse, indicator: known?.get(pulse.id) });
-    return mapPulseFindings(observable, findings, { baseUrl: config.baseUrl, entitiesLimit });
+    return mapPulseFindingsInTurns(observable, findings, { baseUrl: config.baseUrl, entitiesLimit }, nextTurn);
   },
 
   refer: ({ config }, observable) => referLinks(config.baseUrl, observable),

@@ -112,47 +112,79 @@ function tlpOf(pulse: Pulse): { tlp?: string } {
   return tlp !== undefined && TLP_VALUES.has(tlp) ? { tlp } : {};
 }
 
+interface MappedFindings {
+  indicators: Indicator[];
+  sightings: Sighting[];
+  relationships: Relationship[];
+}
+
+/** The newest findings, as many as the entities limit keeps, with their times. */
+function keptFindings(findings: readonly PulseFinding[], entitiesLimit: number): { finding: PulseFinding; times: FindingTimes }[] {
+  const timed = findings.map((finding) => ({ finding, times: findingTimes(finding) }));
+  return newest(timed, entitiesLimit, (entry) => entry.times.observed.start_time);
+}
+
+function mapFinding(observable: Observable, { finding, times }: { finding: PulseFinding; times: FindingTimes }, baseUrl: string, out: MappedFindings): void {
+  const { indicators, sightings, relationships } = out;
+  const { pulse } = finding;
+  const description = pulse.description ?? '';
+  const common = {
+    source: DISPLAY_NAME,
+    source_uri: pulseUrl(baseUrl, pulse.id),
+    external_ids: [pulse.id],
+    title: truncate(pulse.name, MAX_TITLE),
+    ...tlpOf(pulse),
+  };
+  const indicator = buildIndicator({
+    id: stableId('indicator', 'otx-pulse', pulse.id),
+    producer: pulse.author.username,
+    validTime: times.valid,
+    ...common,
+    confidence: 'High',
+    short_description: truncate(description, MAX_SHORT_DESCRIPTION),
+    tags: (pulse.tags ?? []).map((tag) => truncate(tag, MAX_TITLE)),
+  });
+  const sighting = buildSighting({
+    confidence: 'High',
+    observedTime: times.observed,
+    count: 1,
+    ...common,
+    description: truncate(description, MAX_DESCRIPTION),
+    internal: false,
+    observables: [observableRef(observable)],
+  });
+  indicators.push(indicator);
+  sightings.push(sighting);
+  relationships.push(buildRelationship('member-of', sighting, indicator, { source: DISPLAY_NAME }));
+}
+
 export function mapPulseFindings(
   observable: Observable,
   findings: readonly PulseFinding[],
   options: { baseUrl: string; entitiesLimit: number },
 ): ObservableResult {
-  const timed = findings.map((finding) => ({ finding, times: findingTimes(finding) }));
-  const kept = newest(timed, options.entitiesLimit, (entry) => entry.times.observed.start_time);
-  const indicators: Indicator[] = [];
-  const sightings: Sighting[] = [];
-  const relationships: Relationship[] = [];
-  for (const { finding, times } of kept) {
-    const { pulse } = finding;
-    const description = pulse.description ?? '';
-    const common = {
-      source: DISPLAY_NAME,
-      source_uri: pulseUrl(options.baseUrl, pulse.id),
-      external_ids: [pulse.id],
-      title: truncate(pulse.name, MAX_TITLE),
-      ...tlpOf(pulse),
-    };
-    const indicator = buildIndicator({
-      id: stableId('indicator', 'otx-pulse', pulse.id),
-      producer: pulse.author.username,
-      validTime: times.valid,
-      ...common,
-      confidence: 'High',
-      short_description: truncate(description, MAX_SHORT_DESCRIPTION),
-      tags: (pulse.tags ?? []).map((tag) => truncate(tag, MAX_TITLE)),
-    });
-    const sighting = buildSighting({
-      confidence: 'High',
-      observedTime: times.observed,
-      count: 1,
-      ...common,
-      description: truncate(description, MAX_DESCRIPTION),
-      internal: false,
-      observables: [observableRef(observable)],
-    });
-    indicators.push(indicator);
-    sightings.push(sighting);
-    relationships.push(buildRelationship('member-of', sighting, indicator, { source: DISPLAY_NAME }));
+  const out: MappedFindings = { indicators: [], sightings: [], relationships: [] };
+  for (const entry of keptFindings(findings, options.entitiesLimit)) mapFinding(observable, entry, options.baseUrl, out);
+  return pruneRelationships({ ...out });
+}
+
+/** Findings mapped per slice of the event loop: an address in 1000 pulses is thousands of entities. */
+const FINDINGS_PER_TURN = 100;
+
+/** mapPulseFindings, awaiting `nextTurn` between slices of findings so that other requests are served meanwhile. */
+export async function mapPulseFindingsInTurns(
+  observable: Observable,
+  findings: readonly PulseFinding[],
+  options: { baseUrl: string; entitiesLimit: number },
+  nextTurn: (() => Promise<void>) | undefined,
+): Promise<ObservableResult> {
+  if (nextTurn === undefined || findings.length <= FINDINGS_PER_TURN) return mapPulseFindings(observable, findings, options);
+  const kept = keptFindings(findings, options.entitiesLimit);
+  await nextTurn();
+  const out: MappedFindings = { indicators: [], sightings: [], relationships: [] };
+  for (let start = 0; start < kept.length; start += FINDINGS_PER_TURN) {
+    if (start > 0) await nextTurn();
+    for (const entry of kept.slice(start, start + FINDINGS_PER_TURN)) mapFinding(observable, entry, options.baseUrl, out);
   }
-  return pruneRelationships({ indicators, sightings, relationships });
+  return pruneRelationships({ ...out });
 }
