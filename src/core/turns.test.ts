@@ -15,7 +15,7 @@ const busy = (ms: number): void => {
 };
 
 test('tasks take turns between owners, in order within each owner', async () => {
-  const turns = new Turns(1000);
+  const turns = new Turns(1000, false);
   const ran: string[] = [];
   const a = {};
   const b = {};
@@ -27,7 +27,7 @@ test('tasks take turns between owners, in order within each owner', async () => 
 });
 
 test('a slice ends after its time: the event loop gets a turn before the rest', async () => {
-  const turns = new Turns(3);
+  const turns = new Turns(3, false);
   const owner = {};
   let done = 0;
   for (let index = 0; index < 20; index += 1) {
@@ -45,7 +45,7 @@ test('a slice ends after its time: the event loop gets a turn before the rest', 
 });
 
 test('what awaits a task runs inside its slice', async () => {
-  const turns = new Turns(3);
+  const turns = new Turns(3, false);
   const owner = {};
   let continued = 0;
   for (let index = 0; index < 10; index += 1) {
@@ -75,4 +75,23 @@ test('a task that throws does not stop the others', async () => {
   turns.run(owner, () => (ran = true));
   await eventually(() => ran);
   assert.equal(ran, true);
+});
+
+test('with nothing waiting a task runs at once, but only for a slice of the event loop', async () => {
+  const turns = new Turns(3);
+  const owner = {};
+  let ran = 0;
+  turns.run(owner, () => (ran += 1));
+  assert.equal(ran, 1, 'at once');
+  // A burst that holds the loop: once the stretch passed a slice, tasks are queued for later turns.
+  for (let index = 0; index < 20; index += 1) {
+    turns.run(owner, () => {
+      busy(1);
+      ran += 1;
+    });
+  }
+  assert.ok(ran < 21, `${ran} ran at once`);
+  assert.ok(ran > 1);
+  await eventually(() => ran === 21);
+  assert.equal(ran, 21);
 });
