@@ -86,16 +86,22 @@ export interface PulseIndicatorsPage {
   cachedAt?: number | undefined;
 }
 
+/** Each entry as `check` makes it; one it rejects is the contract's `key error` for the whole answer. */
+function everyChecked<T>(entries: readonly unknown[], check: (entry: unknown) => T | undefined): T[] {
+  const checked: T[] = [];
+  for (const entry of entries) {
+    const one = check(entry);
+    if (one === undefined) throw keyError(DISPLAY_NAME);
+    checked.push(one);
+  }
+  return checked;
+}
+
 export function parseGeneralAnswer(json: unknown): GeneralAnswer {
   const parsed = generalSchema.safeParse(json);
   if (!parsed.success) throw keyError(DISPLAY_NAME);
   const baseIndicatorType = parsed.data.base_indicator?.type;
-  const pulses: Pulse[] = [];
-  for (const entry of parsed.data.pulse_info.pulses) {
-    const checked = pulse(entry);
-    if (checked === undefined) throw keyError(DISPLAY_NAME);
-    pulses.push(checked);
-  }
+  const pulses = everyChecked(parsed.data.pulse_info.pulses, pulse);
   // Without its base type no pulse can be checked; OTX leaves it out only when there is no pulse.
   if (pulses.length > 0 && baseIndicatorType === undefined) throw keyError(DISPLAY_NAME);
   return { baseIndicatorType, pulses };
@@ -115,12 +121,7 @@ export function parsePulseIndicatorsPage(json: unknown): PulseIndicatorsPage {
   const parsed = pulseIndicatorsPageSchema.safeParse(json);
   if (!parsed.success) throw keyError(DISPLAY_NAME);
   const { next, count } = parsed.data;
-  const results: PulseIndicator[] = [];
-  for (const entry of parsed.data.results) {
-    const checked = pulseIndicator(entry);
-    if (checked === undefined) throw keyError(DISPLAY_NAME);
-    results.push(checked);
-  }
+  const results = everyChecked(parsed.data.results, pulseIndicator);
   const hasNext = typeof next === 'string' && next !== '';
   const pageCount = hasNext && typeof count === 'number' && results.length > 0 ? Math.ceil(count / results.length) : undefined;
   return { results, hasNext, pageCount };

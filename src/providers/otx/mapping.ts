@@ -180,10 +180,9 @@ export async function mapPulseFindingsInTurns(
 ): Promise<ObservableResult> {
   if (nextTurn === undefined || findings.length <= FINDINGS_PER_TURN) return mapPulseFindings(observable, findings, options);
   const kept = keptFindings(findings, options.entitiesLimit);
-  await nextTurn();
   const out: MappedFindings = { indicators: [], sightings: [], relationships: [] };
   for (let start = 0; start < kept.length; start += FINDINGS_PER_TURN) {
-    if (start > 0) await nextTurn();
+    await nextTurn();
     for (const entry of kept.slice(start, start + FINDINGS_PER_TURN)) mapFinding(observable, entry, options.baseUrl, out);
   }
   return pruneRelationships({ ...out });
