@@ -16,10 +16,12 @@ import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import type { Observable } from '../src/core/observables.js';
+import { coreSettingsSchema } from '../src/core/settings.js';
 import type { ProviderScenario } from '../test/helpers/scenario.js';
 import { SCENARIOS } from '../test/helpers/scenarios.js';
 import { TEST_SECRET, hs256Token } from '../test/helpers/tokens.js';
 import { startFakeProvidersThread } from './fake-providers-worker.js';
+import { bareClientMs, roundsOf } from './floor.js';
 import { startRelayProcess, type RelayProcess } from './relay-process.js';
 import { median, round, sleep, table } from './report.js';
 
@@ -50,6 +52,8 @@ const ISSUE_FIGURES: Record<string, { observables: number; budgetMs: number; not
   pulsedive: { observables: 20, budgetMs: 280, note: '20 Pulsedive observables (all known: info, then links)' },
   otx: { observables: 10, budgetMs: 500, note: '10 OTX observables, each in 5 pulses of 3 pages' },
 };
+// The relays' upstream concurrency per provider: the flag, or UPSTREAM_CONCURRENCY's default.
+const upstreamConcurrency = Number(flags['upstream-concurrency'] ?? coreSettingsSchema.shape.UPSTREAM_CONCURRENCY.parse(undefined));
 const WARM_OBSERVABLES = 100;
 const COLD_OBSERVABLES = 2000;
 
@@ -135,6 +139,8 @@ async function latencyTable(relay: RelayProcess, large: RelayProcess, modules: M
     `Observe latency, cold (CACHE=off), fake latency ${latencyMs} ms; median of ${latencyRuns} (of ${largeRuns} above ${LARGE} observables); target 1.3 × ideal + 20 ms`,
   );
   const rows: (string | number)[][] = [];
+  // Every fake answers with the same latency; CyberCrime Tracker's answers any query.php call.
+  const floorOrigin = new URL(modules.find(({ scenario }) => scenario.providerId === 'cybercrime-tracker')?.url ?? modules[0]!.url).origin;
   for (const module of modules) {
     const ideal = latencyMs * module.scenario.callDepth;
     const target = 1.3 * ideal + 20;
@@ -143,6 +149,8 @@ async function latencyTable(relay: RelayProcess, large: RelayProcess, modules: M
     for (let run = 0; run < Math.ceil(warmUpRuns / 2); run += 1) await observe(large, module, module.scenario.observables(200));
     for (const size of SIZES) {
       const figures = await observeRuns(size > LARGE ? large : relay, module, size);
+      const rounds = roundsOf(module.scenario.providerId, module.scenario.callDepth, size, figures.upstreamCalls);
+      const floor = await bareClientMs(floorOrigin, rounds, upstreamConcurrency, size > LARGE ? largeRuns : 5);
       rows.push([
         module.scenario.providerId,
         size,
@@ -151,13 +159,17 @@ async function latencyTable(relay: RelayProcess, large: RelayProcess, modules: M
         round(target),
         round(figures.ms),
         (figures.ms / Math.max(1, ideal)).toFixed(2),
+        `${round(floor)}${floor > target ? ' (> target)' : ''}`,
         figures.upstreamCalls,
         (figures.upstreamCalls / size).toFixed(1),
         figures.result(target),
       ]);
     }
   }
-  table(['module', 'observables', 'call depth', 'ideal ms', 'target ms', 'observed ms', '× ideal', 'upstream calls', 'calls/obs.', 'result'], rows);
+  table(['module', 'observables', 'call depth', 'ideal ms', 'target ms', 'observed ms', '× ideal', 'bare client ms', 'upstream calls', 'calls/obs.', 'result'], rows);
+  console.log(
+    `  bare client ms: the floor on this machine. A bare undici client in a process of its own makes the same calls in the same rounds, at most ${upstreamConcurrency} at once (UPSTREAM_CONCURRENCY), to one fake of the same latency, and does nothing else (bench/floor.ts). No relay answers faster than this; a target below it cannot be met here.\n`,
+  );
 }
 
 /** Each module's 20-observable comparison list: latency, and upstream calls against the original relay's. */
