@@ -176,8 +176,17 @@ console.log('targets: no crash; /healthz p99 < 50 ms; peak RSS < HEAP_MB + 64 Mi
 
 const nodeArgs = flags['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`];
 let relay = await startRelayProcess(env, nodeArgs);
+// /healthz on an idle relay, then under the normal requests alone: what the scenarios add to.
+const baselineProbe = startProbe(relay.url);
+await sleep(200);
+await baselineProbe.report();
+await sleep(2000);
+const idleHealth = await baselineProbe.report();
 const baseline = await normalLoad(relay, xforceHeaders, normalSeconds);
-console.log(`normal requests alone: ${baseline.rps.toFixed(0)} req/s (1-observable X-Force observe, 10 connections)\n`);
+const baselineHealth = await baselineProbe.report();
+await baselineProbe.stop();
+console.log(`idle relay: /healthz p99 ${idleHealth.p99.toFixed(1)} ms (max ${idleHealth.max.toFixed(1)})`);
+console.log(`normal requests alone: ${baseline.rps.toFixed(0)} req/s (1-observable X-Force observe, 10 connections), /healthz p99 ${baselineHealth.p99.toFixed(1)} ms (max ${baselineHealth.max.toFixed(1)})\n`);
 
 const rows: string[][] = [];
 for (const scenario of SCENARIOS) {
