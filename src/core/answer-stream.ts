@@ -8,10 +8,11 @@ import { Readable } from 'node:stream';
 /** Answers of at least this many JSON characters (as the budget counted them) are streamed. */
 export const STREAM_ANSWERS_FROM_BYTES = 256 * 1024;
 
-const SLICE_CHARS = 64 * 1024;
+export const SLICE_CHARS = 64 * 1024;
 const SLICE_MS = 4;
-// Containers this deep are taken apart ({data: {sightings: {docs: [ … ]}}}); deeper values are one piece each.
-const EXPANDED_DEPTH = 3;
+// Containers less deep than this are taken apart: the answer (0), `data` (1), `sightings` (2) and
+// its `docs` (3), so that each entity (4) is one piece; refer links (2) are one piece each.
+const EXPANDED_DEPTH = 4;
 
 function* pieces(value: unknown, depth: number): Generator<string> {
   if (depth >= EXPANDED_DEPTH || value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
