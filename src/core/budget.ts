@@ -9,6 +9,7 @@
 // cannot add up to more than the heap holds.
 import { ByteGate, ObservableHold, type RequestHold } from './byte-gate.js';
 import { RelayError } from './errors.js';
+import { jsonLength } from './json-length.js';
 import type { Settings } from './settings.js';
 
 export type BudgetName = 'upstream calls' | 'entities' | 'answer bytes';
@@ -122,9 +123,9 @@ export class RequestBudget {
   }
 
   /**
-   * One observable's result, before it joins the answer: its entities and its bytes (as JSON)
-   * are counted. Throws (and stops the request's remaining work) when it does not fit; the result
-   * is then left out.
+   * One observable's result, before it joins the answer: its entities and its bytes (the length
+   * of its JSON, measured without serialising it) are counted. Throws (and stops the request's
+   * remaining work) when it does not fit; the result is then left out.
    */
   admitResult(result: Result): void {
     // Out of calls, what is done still joins the answer; out of entities or bytes, nothing more does.
@@ -134,7 +135,7 @@ export class RequestBudget {
     if (this.entities + entities > this.limits.entities) {
       throw this.exhaust(new BudgetExhausted('entities', this.limits.entities, 'REQUEST_MAX_ENTITIES', false));
     }
-    const bytes = JSON.stringify(result).length;
+    const bytes = jsonLength(result) ?? 0;
     if (this.answerBytes + bytes > this.limits.answerBytes) {
       throw this.exhaust(new BudgetExhausted('answer bytes', this.limits.answerBytes, 'REQUEST_MAX_ANSWER_BYTES', false));
     }

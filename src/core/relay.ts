@@ -260,8 +260,8 @@ async function lookupUntil(
       return failures.watch(observable, work(own, observable).then(
         async (result) => {
           hold.done();
-          // Counting a result's bytes serialises it (milliseconds for 1000 entities): in a turn of
-          // its own, not straight after the provider's mapping of it.
+          // Counting a result's bytes walks every entity (milliseconds for 1000 entities): in a
+          // turn of its own, not straight after the provider's mapping of it.
           await turns.next(options.stats);
           budget.admitResult(result);
           return result;
