@@ -26,31 +26,21 @@ function runTask(task: () => void): void {
   }
 }
 
-interface Task {
-  run: () => void;
-  /** Known to take longer than a slice (parsing a large answer): it gets a slice to itself. */
-  heavy: boolean;
-}
-
 class Queue {
-  private items: Task[] = [];
+  private items: (() => void)[] = [];
   private head = 0;
 
   get size(): number {
     return this.items.length - this.head;
   }
 
-  push(task: Task): void {
+  push(task: () => void): void {
     this.items.push(task);
   }
 
-  peek(): Task | undefined {
-    return this.items[this.head];
-  }
-
-  shift(): Task | undefined {
+  shift(): (() => void) | undefined {
     const task = this.items[this.head];
-    this.items[this.head] = undefined as unknown as Task;
+    this.items[this.head] = undefined as unknown as () => void;
     this.head += 1;
     if (this.head === this.items.length) {
       this.items = [];
@@ -100,12 +90,10 @@ export class Turns {
   /**
    * Runs `task` in a later slice, after one task of each other owner queued before it. With
    * nothing waiting, and this stretch of the event loop still within a slice's time, it runs at
-   * once: a small request on a quiet relay pays nothing for the turns. A `heavy` task (one known
-   * to outlast a slice) never runs at once and has a slice to itself, so that two of them, or one
-   * and a slice of others, never hold the same stretch of the event loop.
+   * once: a small request on a quiet relay pays nothing for the turns.
    */
-  run(owner: object, task: () => void, heavy = false): void {
-    if (!heavy && this.inline && this.queues.size === 0 && !this.scheduled && this.withinInlineSlice()) {
+  run(owner: object, task: () => void): void {
+    if (this.inline && this.queues.size === 0 && !this.scheduled && this.withinInlineSlice()) {
       runTask(task);
       return;
     }
@@ -114,7 +102,7 @@ export class Turns {
       queue = new Queue();
       this.queues.set(owner, queue);
     }
-    queue.push({ run: task, heavy });
+    queue.push(task);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.slice);
@@ -133,7 +121,6 @@ export class Turns {
   private async runSlice(): Promise<void> {
     this.slices += 1;
     const started = performance.now();
-    let ran = 0;
     for (;;) {
       const next = this.queues.entries().next();
       if (next.done === true) {
@@ -141,15 +128,12 @@ export class Turns {
         return;
       }
       const [owner, queue] = next.value;
-      // A heavy task waits for the next slice rather than join this one.
-      if (ran > 0 && queue.peek()!.heavy) break;
       const task = queue.shift()!;
       this.queues.delete(owner);
       if (queue.size > 0) this.queues.set(owner, queue);
-      runTask(task.run);
-      ran += 1;
+      runTask(task);
       for (let hop = 0; hop < HOPS; hop += 1) await undefined;
-      if (task.heavy || performance.now() - started >= this.sliceMs) break;
+      if (performance.now() - started >= this.sliceMs) break;
     }
     if (this.queues.size > 0) setImmediate(this.slice);
     else this.scheduled = false;
