@@ -95,3 +95,40 @@ test('with nothing waiting a task runs at once, but only for a slice of the even
   await eventually(() => ran === 21);
   assert.equal(ran, 21);
 });
+
+test('a heavy task has a slice to itself and never runs at once', async () => {
+  const turns = new Turns(1000, true);
+  const ran: string[] = [];
+  const slices: number[] = [];
+  const a = {};
+  const b = {};
+  const record = (name: string) => () => {
+    ran.push(name);
+    slices.push(turns.slices);
+  };
+  turns.run(b, record('heavy'), true);
+  // Nothing was waiting, yet it did not run at once.
+  assert.deepEqual(ran, []);
+  turns.run(a, record('a1'));
+  turns.run(a, record('a2'));
+  await eventually(() => ran.length === 3);
+  // The heavy task came first and alone; the two light ones shared the next slice.
+  assert.deepEqual(ran, ['heavy', 'a1', 'a2']);
+  assert.notEqual(slices[0], slices[1]);
+  assert.equal(slices[1], slices[2]);
+
+  // Its turn come after a light task's in the same slice, it waits for the next slice.
+  const queued = new Turns(1000, false);
+  const order: string[] = [];
+  const slicesOf: number[] = [];
+  const note = (name: string) => () => {
+    order.push(name);
+    slicesOf.push(queued.slices);
+  };
+  queued.run(a, note('a3'));
+  queued.run(a, note('a4'));
+  queued.run(b, note('heavy2'), true);
+  await eventually(() => order.length === 3);
+  assert.deepEqual(order, ['a3', 'heavy2', 'a4']);
+  assert.equal(new Set(slicesOf).size, 3);
+});

@@ -26,21 +26,31 @@ function runTask(task: () => void): void {
   }
 }
 
+interface Task {
+  run: () => void;
+  /** Known to take longer than a slice (parsing a large answer): it gets a slice to itself. */
+  heavy: boolean;
+}
+
 class Queue {
-  private items: (() => void)[] = [];
+  private items: Task[] = [];
   private head = 0;
 
   get size(): number {
     return this.items.length - this.head;
   }
 
-  push(task: () => void): void {
+  push(task: Task): void {
     this.items.push(task);
   }
 
-  shift(): (() => void) | undefined {
+  peek(): Task | undefined {
+    return this.items[this.head];
+  }
+
+  shift(): Task | undefined {
     const task = this.items[this.head];
-    this.items[this.head] = undefined as unknown as () => void;
+    this.items[this.head] = undefined as unknown as Task;
     this.head += 1;
     if (this.head === this.items.length) {
       this.items = [];
@@ -90,10 +100,12 @@ export class Turns {
   /**
    * Runs `task` in a later slice, after one task of each other owner queued before it. With
    * nothing waiting, and this stretch of the event loop still within a slice's time, it runs at
-   * once: a small request on a quiet relay pays nothing for the turns.
+   * once: a small request on a quiet relay pays nothing for the turns. A `heavy` task (one known
+   * to outlast a slice) never runs at once and has a slice to itself, so that two of them, or one
+   * and a slice of others, never hold the same stretch of the event loop.
    */
-  run(owner: object, task: () => void): void {
-    if (this.inline && this.queues.size === 0 && !this.scheduled && this.withinInlineSlice()) {
+  run(owner: object, task: () => void, heavy = false): void {
+    if (!heavy && this.inline && this.queues.size === 0 && !this.scheduled && this.withinInlineSlice()) {
       runTask(task);
       return;
     }
@@ -102,7 +114,7 @@ export class Turns {
       queue = new Queue();
       this.queues.set(owner, queue);
     }
-    queue.push(task);
+    queue.push({ run: task, heavy });
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.slice);
@@ -121,6 +133,7 @@ export class Turns {
   private async runSlice(): Promise<void> {
     this.slices += 1;
     const started = performance.now();
+    let ran = 0;
     for (;;) {
       const next = this.queues.entries().next();
       if (next.done === true) {
@@ -128,12 +141,15 @@ export class Turns {
         return;
       }
       const [owner, queue] = next.value;
+      // A heavy task waits for the next slice rather than join this one.
+      if (ran > 0 && queue.peek()!.heavy) break;
       const task = queue.shift()!;
       this.queues.delete(owner);
       if (queue.size > 0) this.queues.set(owner, queue);
-      runTask(task);
+      runTask(task.run);
+      ran += 1;
       for (let hop = 0; hop < HOPS; hop += 1) await undefined;
-      if (performance.now() - started >= this.sliceMs) break;
+      if (task.heavy || performance.now() - started >= this.sliceMs) break;
     }
     if (this.queues.size > 0) setImmediate(this.slice);
     else this.scheduled = false;
