@@ -42,14 +42,8 @@ export const MAX_ERROR_OBSERVABLES = 20;
 // A RelayError is an answer to the caller, not a bug: it needs no stack. Capturing one costs
 // microseconds per error (thousands per request when a provider is down) and, until it is
 // formatted, keeps every frame's receiver alive: undici's request objects, and through them the
-// socket buffers their headers point into (64 KiB each).
-let stackTraceLimit: number | undefined;
-function withoutStack<T>(value: T): T {
-  stackTraceLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  return value;
-}
-
+// socket buffers their headers point into (64 KiB each). The stack is captured by Error's
+// constructor, so the limit is lowered around super().
 export class RelayError extends Error {
   readonly code: ErrorCode;
   /** HTTP status of the relay's own answer: 200 for contract errors (Threat Response reads the body). */
@@ -58,8 +52,10 @@ export class RelayError extends Error {
   readonly retryAfterSeconds: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: { httpStatus?: number; retryAfterSeconds?: number; cause?: unknown } = {}) {
-    super(withoutStack(message), options.cause === undefined ? undefined : { cause: options.cause });
-    Error.stackTraceLimit = stackTraceLimit ?? 10;
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'RelayError';
     this.code = code;
     this.httpStatus = options.httpStatus ?? 200;

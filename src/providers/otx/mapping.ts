@@ -165,7 +165,7 @@ export function mapPulseFindings(
 ): ObservableResult {
   const out: MappedFindings = { indicators: [], sightings: [], relationships: [] };
   for (const entry of keptFindings(findings, options.entitiesLimit)) mapFinding(observable, entry, options.baseUrl, out);
-  return pruneRelationships({ ...out });
+  return pruneRelationships(out);
 }
 
 /** Findings mapped per slice of the event loop: an address in 1000 pulses is thousands of entities. */
@@ -185,5 +185,5 @@ export async function mapPulseFindingsInTurns(
     await nextTurn();
     for (const entry of kept.slice(start, start + FINDINGS_PER_TURN)) mapFinding(observable, entry, options.baseUrl, out);
   }
-  return pruneRelationships({ ...out });
+  return pruneRelationships(out);
 }
