@@ -10,6 +10,7 @@ import { loadSettings } from '../src/core/settings.js';
 import { heapProblem } from '../src/serve.js';
 import { echoProvider } from './helpers/echo-provider.js';
 import { startFakeUpstream } from './helpers/fake-upstream.js';
+import { freePort } from './helpers/ports.js';
 import { startRelay, type RunningRelay } from './helpers/relay.js';
 import { TEST_SECRET, bearer, hs256Token } from './helpers/tokens.js';
 
@@ -197,9 +198,9 @@ describe('a relay with one module', () => {
   });
 });
 
-test('SIGTERM lets an in-flight request finish, then the process exits', { timeout: 30_000 }, async () => {
+test('SIGTERM lets an in-flight request finish, then the process exits', { timeout: 60_000 }, async () => {
   const fake = await startFakeUpstream(() => ({ delayMs: 700, body: { success: true, message: 'Malicious: Slow' } }));
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', CYBERCRIME_TRACKER_URL: fake.url, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -207,7 +208,9 @@ test('SIGTERM lets an in-flight request finish, then the process exits', { timeo
   try {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    for (let tries = 0; tries < 100 && !output.includes('Server listening'); tries += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    // Up to 30 s: tsx compiles the whole relay on start, slowly on a CI machine busy with the other tests.
+    for (let tries = 0; tries < 300 && !output.includes('Server listening') && child.exitCode === null; tries += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(output.includes('Server listening'), `the relay did not start: ${output.slice(-500)}`);
     const pending = fetch(`http://127.0.0.1:${port}/cybercrime-tracker/observe/observables`, {
       method: 'POST',
       body: JSON.stringify([{ type: 'ip', value: '1.2.3.4' }]),
