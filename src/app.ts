@@ -1,10 +1,10 @@
 // buildApp(): the Fastify server with every mounted module, kept apart from the file that
 // listens so tests (and the CLI) build the same app.
-import { STATUS_CODES } from 'node:http';
-import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Agent } from 'undici';
 import { Admission } from './core/admission.js';
+import { answerClientError } from './core/client-error.js';
+import { loggerOptions } from './core/log-options.js';
 import { KeySets, VerifiedTokens } from './core/auth.js';
 import type { CacheStore } from './core/cache/store.js';
 import { openGateResources, type GateResources } from './core/cached-http.js';
@@ -27,6 +27,8 @@ import { PROVIDERS } from './providers/registry.js';
 import { registerConsole } from './routes/console.js';
 import { registerEnrichRoutes } from './routes/enrich.js';
 
+export { loggerOptions };
+
 export interface AppOptions {
   settings: Settings;
   providers?: readonly Provider[];
@@ -39,28 +41,6 @@ export interface AppOptions {
 
 export interface RelayApp extends FastifyInstance {
   relay: { shuttingDown: boolean; modules: MountedModule[]; metrics: RelayMetrics; cache: CacheStore | undefined; admission: Admission };
-}
-
-// Credentials never reach a log line; these paths are a second line of defence.
-const REDACT = [
-  'req.headers.authorization',
-  'req.headers["x-otx-api-key"]',
-  'headers.authorization',
-  'authorization',
-  'credentials',
-  '*.credentials',
-  '*.password',
-  '*.key',
-  '*.token',
-  '*.SECRET_KEY',
-  '*.METRICS_TOKEN',
-];
-
-/** pino options: JSON lines (or pino-pretty when LOG_FORMAT=pretty), credentials redacted. */
-export function loggerOptions(settings: Pick<Settings, 'LOG_LEVEL' | 'LOG_FORMAT'>): FastifyServerOptions['logger'] {
-  const options = { level: settings.LOG_LEVEL, redact: { paths: REDACT, censor: '[redacted]' } };
-  if (settings.LOG_FORMAT !== 'pretty') return options;
-  return { ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard', ignore: 'pid,hostname' } } };
 }
 
 /** One upstream client per mounted provider; its calls are counted in `metrics` when given. */
@@ -102,20 +82,6 @@ export function mountModules(
     const memo = gates?.cache !== undefined && ttlSeconds > 0 ? new ProviderMemo(ttlSeconds) : undefined;
     return { provider, config: settings.providerSettings[id], client, memo };
   });
-}
-
-/** Requests Node could not parse (headers too large, malformed): the contract's shape, then close. */
-function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const message = status === 431 ? 'The request headers are too large.' : 'The request could not be read.';
-  const body = JSON.stringify({ errors: [{ type: 'fatal', code: 'invalid argument', message }] });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }
 
 export async function buildApp(options: AppOptions): Promise<RelayApp> {

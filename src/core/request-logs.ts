@@ -1,9 +1,9 @@
 // Request logging that stays useful at `info`: probes and metrics scrapes (a line or two every few
 // seconds per pod, all alike) are written at `debug`; every other request as Fastify writes it.
-// And the request id: the caller's `X-Request-Id` when it is short and plain, else a new one.
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+// The request id is in request-id.ts.
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+
+export { MAX_REQUEST_ID_LENGTH, requestIdFor } from './request-id.js';
 
 /** Routes whose request lines are written at `debug`. */
 export const QUIET_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
@@ -28,19 +28,4 @@ export class QuietProbesLogController extends LogController {
     if (error || !isQuiet(request)) return super.requestCompleted(error, request, reply, metadata);
     reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
   }
-}
-
-/** Long enough for a UUID, a W3C trace id with its span, or a load balancer's own ids. */
-export const MAX_REQUEST_ID_LENGTH = 128;
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]+$/;
-
-/**
- * The request id: the caller's `X-Request-Id` when it is at most MAX_REQUEST_ID_LENGTH characters
- * of letters, digits and `._:@/+=-` (nothing that could split a log line or a header), else a
- * new UUID. It is logged with every line of the request and echoed in the answer's `X-Request-Id`.
- */
-export function requestIdFor(request: IncomingMessage): string {
-  const given = request.headers['x-request-id'];
-  if (typeof given === 'string' && given.length > 0 && given.length <= MAX_REQUEST_ID_LENGTH && SAFE_REQUEST_ID.test(given)) return given;
-  return randomUUID();
 }
