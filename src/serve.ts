@@ -1,11 +1,8 @@
 // Entry point: settings from the environment (and .env), the app, the port, graceful shutdown.
 import 'dotenv/config';
 import cluster from 'node:cluster';
-import { buildApp } from './app.js';
-import { runPrimary } from './cluster.js';
 import { getHeapStatistics } from 'node:v8';
-import { SettingsError, loadSettings, type Settings } from './core/settings.js';
-import { PROVIDERS } from './providers/registry.js';
+import type { Settings } from './core/settings.js';
 
 /**
  * The in-memory cache must fit the heap (npm start and the container cap it at HEAP_MB, 256 by
@@ -20,26 +17,49 @@ export function heapProblem(settings: Settings, heapLimitBytes = getHeapStatisti
   return `CACHE_MAX_BYTES=${settings.CACHE_MAX_BYTES} does not fit the heap limit of ${mib(heapLimitBytes)} MiB: set HEAP_MB to at least ${mib(needed)} (or node's --max-old-space-size), lower CACHE_MAX_BYTES, or use REDIS_URL`;
 }
 
-export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  let settings;
+/** Every setting checked (the heap's room for the cache too): the settings, or what is wrong with them. */
+export async function checkedSettings(env: NodeJS.ProcessEnv): Promise<{ settings: Settings } | { problem: string }> {
+  const { SettingsError, loadSettings } = await import('./core/settings.js');
+  const { PROVIDERS } = await import('./providers/registry.js');
   try {
-    settings = loadSettings(env, PROVIDERS);
+    const settings = loadSettings(env, PROVIDERS);
+    const problem = heapProblem(settings);
+    return problem === undefined ? { settings } : { problem };
   } catch (error) {
-    if (error instanceof SettingsError) {
-      console.error(error.message);
-      process.exit(1);
-    }
+    if (error instanceof SettingsError) return { problem: error.message };
     throw error;
   }
-  const problem = heapProblem(settings);
-  if (problem !== undefined) {
-    console.error(problem);
-    process.exit(1);
+}
+
+// Read from the text, before the settings are: with RELAY_THREAD the relay's thread checks every
+// setting itself (bridge/front.ts), and this thread, which only owns the port, never loads them.
+const OFF = ['0', 'false', 'no', 'off'];
+const threadWanted = (env: NodeJS.ProcessEnv): boolean => !OFF.includes(env.RELAY_THREAD?.trim().toLowerCase() ?? '');
+const mayWantWorkers = (env: NodeJS.ProcessEnv): boolean => !['', '1'].includes(env.WORKERS?.trim() ?? '');
+
+async function settingsOrExit(env: NodeJS.ProcessEnv): Promise<Settings> {
+  const checked = await checkedSettings(env);
+  if ('settings' in checked) return checked.settings;
+  console.error(checked.problem);
+  process.exit(1);
+}
+
+export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (cluster.isPrimary && mayWantWorkers(env)) {
+    const settings = await settingsOrExit(env);
+    if (settings.WORKERS > 1) {
+      const { runPrimary } = await import('./cluster.js');
+      runPrimary(settings);
+      return;
+    }
   }
-  if (settings.WORKERS > 1 && cluster.isPrimary) {
-    runPrimary(settings);
+  if (threadWanted(env)) {
+    const { runFront } = await import('./bridge/front.js');
+    await runFront();
     return;
   }
+  const settings = await settingsOrExit(env);
+  const { buildApp } = await import('./app.js');
   const app = await buildApp({ settings });
   await app.listen({ port: settings.PORT, host: settings.HOST });
 
@@ -65,5 +85,3 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
-
-

@@ -190,6 +190,10 @@ export const coreSettingsSchema = z.object({
       ctx.addIssue({ code: 'custom', message: 'accepts auto (one per core) or a whole number from 1 to 1024' });
       return z.NEVER;
     }),
+  // On: the relay runs in a worker thread and the main thread only owns the port, answers
+  // /healthz and passes bytes (bridge/front.ts), so a heavy request never delays a liveness
+  // probe. Off: all in one thread, as before (simpler to profile).
+  RELAY_THREAD: setting.boolean(true),
   LOG_LEVEL: setting.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   /** `pretty` (pino-pretty, for development) or `json` (one line per event, for log shippers). */
   LOG_FORMAT: setting.oneOf(['json', 'pretty'], 'json'),
