@@ -2,7 +2,8 @@
 // benchmarks: the load generator and the fake providers then never share its event loop, and its
 // RSS is its own. Sampled every 50 ms from /proc (or ps) while it runs.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync } from 'node:fs';
+import { relayEnv } from '../src/launch.js';
 import { freePort } from '../test/helpers/ports.js';
 
 export interface RelayProcess {
@@ -39,11 +40,12 @@ export async function startRelayProcess(env: Record<string, string>, nodeArgs: r
   if (!existsSync('dist/server.js')) throw new Error('dist/server.js is missing: npm run build');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  // As `npm start` runs it: the heap capped at HEAP_MB (default 256), the young generation at 2 × 8 MiB.
+  // As `npm start` runs it: the heap capped at HEAP_MB (default 256), the young generation at 2 × 8 MiB, its environment (relayEnv).
   const heap = [`--max-old-space-size=${env.HEAP_MB ?? process.env.HEAP_MB ?? 256}`, '--max-semi-space-size=8'];
   const child = spawn(process.execPath, [...heap, ...nodeArgs, 'dist/server.js'], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    env: relayEnv({ ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' }),
+    // RELAY_LOG=file keeps the relay's log lines (LOG_LEVEL warn unless given) for a look afterwards.
+    stdio: ['ignore', process.env.RELAY_LOG === undefined ? 'ignore' : openSync(process.env.RELAY_LOG, 'w'), 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   let peak = 0;

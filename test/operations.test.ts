@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../src/app.js';
-import { heapFlags } from '../src/launch.js';
+import { heapFlags, relayEnv } from '../src/launch.js';
 import { MAX_REQUEST_ID_LENGTH } from '../src/core/request-logs.js';
 import { SettingsError, loadSettings } from '../src/core/settings.js';
 import { redisLocation, startupReport } from '../src/core/startup.js';
@@ -172,6 +172,12 @@ describe('HEAP_MB', () => {
     assert.equal(loadSettings({}, PROVIDERS).HEAP_MB, 256);
     assert.deepEqual(heapFlags({}), { flags: ['--max-old-space-size=256', '--max-semi-space-size=8'] });
     assert.deepEqual(heapFlags({ HEAP_MB: '512' }), { flags: ['--max-old-space-size=512', '--max-semi-space-size=8'] });
+  });
+
+  test("the relay's process maps large blocks (glibc), unless the operator says otherwise", () => {
+    assert.equal(relayEnv({ PATH: '/bin' }).MALLOC_MMAP_THRESHOLD_, '32768');
+    assert.equal(relayEnv({ PATH: '/bin' }).PATH, '/bin');
+    assert.equal(relayEnv({ MALLOC_MMAP_THRESHOLD_: '131072' }).MALLOC_MMAP_THRESHOLD_, '131072');
   });
 
   const LAUNCH = fileURLToPath(new URL('../src/launch.ts', import.meta.url));
