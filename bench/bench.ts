@@ -11,6 +11,7 @@
 //   --seconds N      length of each autocannon run (default 3)
 //   --connections N  autocannon connections (default 20)
 //   --upstream-concurrency N  the relays' UPSTREAM_CONCURRENCY (default: the setting's default)
+//   --throughput-only  only the requests-per-second table (and the mixed load)
 //   --quick          fewer latency runs, 1 s autocannon runs, one refer/warm round instead of 3
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -32,6 +33,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '20' },
     'upstream-concurrency': { type: 'string' },
     quick: { type: 'boolean', default: false },
+    'throughput-only': { type: 'boolean', default: false },
   },
 });
 const latencyMs = Math.min(10_000, Math.max(0, Number(flags.latency) || 0));
@@ -335,10 +337,12 @@ async function main(): Promise<void> {
     relays.push(warm);
     const large = await startRelayProcess({ ...relayEnv(modules), CACHE: 'off' });
     relays.push(large);
-    await latencyTable(cold, large, modules);
-    await comparisonTable(cold, modules);
-    await pulsediveQuota(modules);
-    await issueFigures(cold, modules);
+    if (!flags['throughput-only']) {
+      await latencyTable(cold, large, modules);
+      await comparisonTable(cold, modules);
+      await pulsediveQuota(modules);
+      await issueFigures(cold, modules);
+    }
     await throughputTable(cold, warm, modules);
     await mixedLoad(warm, modules);
     const peaks = [cold, warm].map((relay) => round(relay.peakRss() / 1024 ** 2));
