@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from './helpers/ports.js';
@@ -114,6 +114,22 @@ describe('the main thread in front of the relay thread', { timeout: 120_000 }, (
     const links = (JSON.parse(text) as { data: { url: string }[] }).data;
     assert.equal(links.length, 1000);
     assert.ok(links.every((link, index) => link.url.endsWith(observables(1000)[index]!.value)));
+    // Small answers on one keep-alive connection, far more bytes than the write window in all:
+    // acknowledged in batches, they never stall.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    for (let index = 0; index < 600; index += 1) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const sent = request(`${relay.url}/readyz`, { agent }, (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          response.on('end', () => resolve(text));
+        });
+        sent.on('error', reject);
+        sent.end();
+      });
+      assert.equal(answer, '{"status":"ready"}');
+    }
+    agent.destroy();
     const both = await raw(relay.port, 'GET /readyz HTTP/1.1\r\nHost: a\r\n\r\nGET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
     assert.equal(both.match(/HTTP\/1\.1 200 OK/g)?.length, 2);
   });

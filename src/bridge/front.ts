@@ -13,7 +13,7 @@ import { loggerOptions } from '../core/log-options.js';
 import { requestIdFor } from '../core/request-id.js';
 import { serverTimeouts } from '../core/timeouts.js';
 import { firstRequestKind } from './first-line.js';
-import { ownBytes, type FrontSettings, type ToFront, type ToRelay } from './messages.js';
+import { ACK_EVERY_BYTES, ownBytes, type FrontSettings, type ToFront, type ToRelay } from './messages.js';
 
 /** /healthz fails when the relay's thread has been silent this long (its loop is stuck). */
 export const STALE_AFTER_MS = 10_000;
@@ -44,6 +44,8 @@ export async function runFront(): Promise<void> {
   // Until the thread has read LOG_LEVEL and LOG_FORMAT, its failures go to stderr.
   let log: Logger | undefined = undefined;
   const sockets = new Map<number, Socket>();
+  // Bytes written to a client since its last acknowledgement to the relay's thread.
+  const unacknowledged = new Map<number, number>();
   let nextId = 1;
   let worker: Worker | undefined;
   let ready = false;
@@ -64,8 +66,17 @@ export async function runFront(): Promise<void> {
     if (message.t === 'data') {
       const socket = sockets.get(message.id);
       if (socket === undefined || socket.destroyed) return;
+      const { id } = message;
       const bytes = message.chunk.byteLength;
-      socket.write(Buffer.from(message.chunk.buffer, message.chunk.byteOffset, bytes), () => send({ t: 'ack', id: message.id, bytes }));
+      socket.write(Buffer.from(message.chunk.buffer, message.chunk.byteOffset, bytes), () => {
+        const written = (unacknowledged.get(id) ?? 0) + bytes;
+        if (written < ACK_EVERY_BYTES) {
+          if (sockets.has(id)) unacknowledged.set(id, written);
+          return;
+        }
+        unacknowledged.delete(id);
+        send({ t: 'ack', id, bytes: written });
+      });
       return;
     }
     if (message.t === 'end') sockets.get(message.id)?.end();
@@ -104,6 +115,7 @@ export async function runFront(): Promise<void> {
         // Its connections cannot be answered any more.
         for (const socket of sockets.values()) socket.destroy();
         sockets.clear();
+        unacknowledged.clear();
         if (stopping) process.exit(code === 0 ? 0 : 1);
         if (!wasReady) {
           reject(new Error(`the relay thread exited while starting (code ${code})`));
@@ -162,6 +174,7 @@ export async function runFront(): Promise<void> {
     });
     socket.on('end', () => send({ t: 'end', id }));
     socket.on('close', () => {
+      unacknowledged.delete(id);
       if (sockets.delete(id)) send({ t: 'gone', id });
     });
   };

@@ -42,6 +42,9 @@ export type ToFront =
   /** The relay could not start (settings, Redis...): the message for the operator. */
   | { t: 'fatal'; message: string };
 
+/** The front says how many bytes reached a client once they add up to this (fewer messages per small answer). */
+export const ACK_EVERY_BYTES = 32 * 1024;
+
 /** How often the relay's thread says it is alive. */
 export const BEAT_MS = 1000;
 

@@ -6,7 +6,10 @@
 import { Duplex } from 'node:stream';
 import { ownBytes, type ConnectionAddress, type ToFront } from './messages.js';
 
-/** Bytes written but not yet handed to the client's socket, beyond which writes wait. */
+/**
+ * Bytes written but not yet handed to the client's socket, beyond which writes wait. Several times
+ * ACK_EVERY_BYTES: the front acknowledges in batches of that, so a window this size always gets one.
+ */
 export const WRITE_WINDOW_BYTES = 128 * 1024;
 
 type Post = (message: ToFront, transfer?: ArrayBuffer[]) => void;
