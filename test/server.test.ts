@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PROVIDERS } from '../src/providers/registry.js';
 import { loadSettings } from '../src/core/settings.js';
-import { heapProblem } from '../src/serve.js';
+import { heapProblem } from '../src/checked-settings.js';
 import { echoProvider } from './helpers/echo-provider.js';
 import { startFakeUpstream } from './helpers/fake-upstream.js';
 import { freePort } from './helpers/ports.js';

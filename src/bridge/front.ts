@@ -8,7 +8,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
-import { answerClientError } from '../core/client-error.js';
+import { answerClientError, rawJsonAnswer } from '../core/client-error.js';
 import { loggerOptions } from '../core/log-options.js';
 import { requestIdFor } from '../core/request-id.js';
 import { serverTimeouts } from '../core/timeouts.js';
@@ -20,13 +20,13 @@ export const STALE_AFTER_MS = 10_000;
 /** More exits than this within a minute: the relay cannot run here; stop instead of spinning. */
 const RESTARTS_PER_MINUTE = 3;
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+const unavailable = (message: string): string => JSON.stringify({ errors: [{ type: 'fatal', code: 'service unavailable', message }] });
 
 /** What /healthz answers, from when the relay's thread last beat (undefined: not running). */
 export function liveness(lastBeat: number | undefined, now: number): { status: number; body: string } {
   if (lastBeat !== undefined && now - lastBeat <= STALE_AFTER_MS) return { status: 200, body: JSON.stringify({ status: 'ok' }) };
   const message = lastBeat === undefined ? 'The relay is starting.' : `The relay has not answered for ${Math.round((now - lastBeat) / 1000)} s.`;
-  return { status: 503, body: JSON.stringify({ errors: [{ type: 'fatal', code: 'service unavailable', message }] }) };
+  return { status: 503, body: unavailable(message) };
 }
 
 function newThread(): Worker {
@@ -39,8 +39,6 @@ function newThread(): Worker {
 
 /** Starts the relay's thread, which reads the settings, then listens on its PORT. */
 export async function runFront(): Promise<void> {
-  // Set by the thread's first `ready`; the thread is started again with the same environment.
-  let settings: FrontSettings | undefined;
   // Until the thread has read LOG_LEVEL and LOG_FORMAT, its failures go to stderr.
   let log: Logger | undefined = undefined;
   const sockets = new Map<number, Socket>();
@@ -52,7 +50,6 @@ export async function runFront(): Promise<void> {
   let lastBeat: number | undefined;
   let stopping = false;
   let recentExits: number[] = [];
-  let headersTimeout = 10_000;
 
   const send = (message: ToRelay, transfer?: ArrayBuffer[]): void => {
     if (worker !== undefined && ready) worker.postMessage(message, transfer);
@@ -135,6 +132,14 @@ export async function runFront(): Promise<void> {
       });
     });
 
+  // The thread's first `ready` brings the settings; it is started again with the same environment.
+  const settings = await startThread().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  });
+  log = pino(loggerOptions(settings) as object);
+  const { headersTimeout } = serverTimeouts(settings);
+
   // Probes: parsed by Node here, answered from the thread's last beat, then the connection closes.
   const probes = createHttpServer({ maxHeaderSize: 32 * 1024 }, (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '').split('?')[0]?.replace(/\/+$/, '');
@@ -145,7 +150,7 @@ export async function runFront(): Promise<void> {
     }
     const { status, body } = liveness(ready ? lastBeat : undefined, Date.now());
     response.writeHead(status, {
-      'content-type': JSON_TYPE,
+      'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
       'x-request-id': requestIdFor(request),
       connection: 'close',
@@ -154,14 +159,10 @@ export async function runFront(): Promise<void> {
   });
   probes.on('clientError', answerClientError);
 
-  const refuse = (socket: Socket, status: number, message: string): void => {
-    const body = JSON.stringify({ errors: [{ type: 'fatal', code: 'service unavailable', message }] });
-    socket.end(`HTTP/1.1 ${status} Service Unavailable\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${body}`);
-  };
-
   const handOver = (socket: Socket, head: Buffer): void => {
     if (worker === undefined || !ready) {
-      refuse(socket, 503, stopping ? 'The relay is shutting down.' : 'The relay is starting; try again shortly.');
+      const message = stopping ? 'The relay is shutting down.' : 'The relay is starting; try again shortly.';
+      socket.end(rawJsonAnswer(503, unavailable(message), { 'Retry-After': '1' }));
       return;
     }
     const id = nextId++;
@@ -182,21 +183,21 @@ export async function runFront(): Promise<void> {
   const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     socket.on('error', () => socket.destroy());
     let head: Buffer = Buffer.alloc(0);
-    // A connection that never says what it wants is closed like the relay closes slow headers.
+    // A connection that never says what it wants, or a probe that does not finish, is closed like
+    // the relay closes slow headers.
     const timer = setTimeout(() => socket.destroy(), headersTimeout);
+    socket.once('close', () => clearTimeout(timer));
     const decide = (data: Buffer): void => {
       head = head.length === 0 ? data : Buffer.concat([head, data]);
       const kind = firstRequestKind(head);
       if (kind === 'more') return;
-      clearTimeout(timer);
       socket.off('data', decide);
       socket.off('end', ended);
       if (kind === 'relay') {
+        clearTimeout(timer);
         handOver(socket, head);
         return;
       }
-      const limit = setTimeout(() => socket.destroy(), headersTimeout);
-      socket.once('close', () => clearTimeout(limit));
       socket.pause();
       socket.unshift(head);
       probes.emit('connection', socket);
@@ -208,7 +209,6 @@ export async function runFront(): Promise<void> {
     };
     socket.on('data', decide);
     socket.once('end', ended);
-    socket.once('close', () => clearTimeout(timer));
   });
 
   const stop = (signal: string): void => {
@@ -219,24 +219,15 @@ export async function runFront(): Promise<void> {
     const force = setTimeout(() => {
       log?.warn('in-flight requests did not finish in time; exiting');
       process.exit(1);
-    }, settings?.SHUTDOWN_TIMEOUT_MS ?? 0);
+    }, settings.SHUTDOWN_TIMEOUT_MS);
     force.unref();
     if (worker === undefined || !ready) process.exit(0);
     send({ t: 'drain' });
   };
 
-  try {
-    settings = await startThread();
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    process.exit(1);
-  }
-  const listening = settings;
-  log = pino(loggerOptions(listening) as object);
-  headersTimeout = serverTimeouts(listening).headersTimeout;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listening.PORT, listening.HOST, () => resolve());
+    server.listen(settings.PORT, settings.HOST, () => resolve());
   });
   const address = server.address();
   if (address !== null && typeof address === 'object') {

@@ -49,8 +49,12 @@ export const ACK_EVERY_BYTES = 32 * 1024;
 export const BEAT_MS = 1000;
 
 /** A copy of exactly these bytes in a buffer of their own, to transfer (a Buffer is often a slice of a larger pool). */
-export function ownBytes(chunk: Uint8Array): Uint8Array {
-  const copy = new Uint8Array(chunk.byteLength);
-  copy.set(chunk);
+export function ownBytes(...chunks: Uint8Array[]): Uint8Array {
+  const copy = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.byteLength, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    copy.set(chunk, at);
+    at += chunk.byteLength;
+  }
   return copy;
 }

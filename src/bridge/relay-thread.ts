@@ -3,7 +3,7 @@
 // that owns the port and answers /healthz.
 import { parentPort } from 'node:worker_threads';
 import { buildApp, type RelayApp } from '../app.js';
-import { checkedSettings } from '../serve.js';
+import { checkedSettings } from '../checked-settings.js';
 import { BEAT_MS, type ToFront, type ToRelay } from './messages.js';
 import { ThreadSocket } from './thread-socket.js';
 

@@ -75,11 +75,11 @@ export class ThreadSocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.send(chunk, callback);
+    this.send([chunk], callback);
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
-    this.send(Buffer.concat(chunks.map(({ chunk }) => chunk)), callback);
+    this.send(chunks.map(({ chunk }) => chunk), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -117,10 +117,10 @@ export class ThreadSocket extends Duplex {
     return { address: this.localAddress, port: this.localPort, family: this.remoteFamily };
   }
 
-  private send(chunk: Buffer, callback: (error?: Error | null) => void): void {
+  private send(chunks: Buffer[], callback: (error?: Error | null) => void): void {
     this.touch();
-    // A copy: the Buffer may be the app's own (a cached file) or a slice of a pool; never detach it.
-    const bytes = ownBytes(chunk);
+    // A copy: the Buffers may be the app's own (a cached file) or slices of a pool; never detach them.
+    const bytes = ownBytes(...chunks);
     this.post({ t: 'data', id: this.id, chunk: bytes }, [bytes.buffer as ArrayBuffer]);
     this.unacknowledged += bytes.byteLength;
     if (this.unacknowledged < WRITE_WINDOW_BYTES) callback();
