@@ -43,7 +43,7 @@ export async function startRelayProcess(env: Record<string, string>, nodeArgs: r
   // As `npm start` runs it: the heap capped at HEAP_MB (default 256), the young generation at 2 × 8 MiB, its environment (relayEnv).
   const heap = [`--max-old-space-size=${env.HEAP_MB ?? process.env.HEAP_MB ?? 256}`, '--max-semi-space-size=8'];
   const child = spawn(process.execPath, [...heap, ...nodeArgs, 'dist/server.js'], {
-    env: relayEnv({ ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' }),
+    env: relayEnv({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' }),
     // RELAY_LOG=file keeps the relay's log lines (LOG_LEVEL warn unless given) for a look afterwards.
     stdio: ['ignore', process.env.RELAY_LOG === undefined ? 'ignore' : openSync(process.env.RELAY_LOG, 'w'), 'inherit'],
   });
