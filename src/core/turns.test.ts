@@ -132,3 +132,55 @@ test('a heavy task has a slice to itself and never runs at once', async () => {
   assert.deepEqual(order, ['a3', 'heavy2', 'a4']);
   assert.equal(new Set(slicesOf).size, 3);
 });
+
+test('a new owner goes before owners that have had their first share of the slices', async () => {
+  // Slices of 1 s so that each slice here runs everything waiting; a first share of 5 ms.
+  const turns = new Turns(1000, false, 5);
+  const ran: string[] = [];
+  const large = {};
+  const small = {};
+  turns.run(large, () => {
+    busy(6);
+    ran.push('large1');
+  });
+  await eventually(() => ran.length === 1);
+  // `large` has had 6 ms: a small request queued after it still goes first.
+  for (const name of ['large2', 'large3']) turns.run(large, () => ran.push(name));
+  turns.run(small, () => ran.push('small1'));
+  turns.run(small, () => ran.push('small2'));
+  await eventually(() => ran.length === 5);
+  assert.deepEqual(ran, ['large1', 'small1', 'small2', 'large2', 'large3']);
+});
+
+test('an owner leaves the first level once it has had its share, and the others still get turns', async () => {
+  const turns = new Turns(1000, false, 5);
+  const ran: string[] = [];
+  const a = {};
+  const b = {};
+  // `a` outgrows its first share in its first task: its next one waits behind `b`'s.
+  turns.run(a, () => {
+    busy(6);
+    ran.push('a1');
+  });
+  turns.run(a, () => ran.push('a2'));
+  turns.run(b, () => ran.push('b1'));
+  await eventually(() => ran.length === 3);
+  assert.deepEqual(ran, ['a1', 'b1', 'a2']);
+
+  // New owners that keep coming cannot hold back an owner past its share for long: it gets a task
+  // in at least every other slice (slices of 1 ms here, each new owner's task 2 ms).
+  const short = new Turns(1, false, 5);
+  const order: string[] = [];
+  const old = {};
+  short.run(old, () => busy(6));
+  await eventually(() => short.waiting === 0);
+  short.run(old, () => order.push('old'));
+  for (let index = 0; index < 6; index += 1) {
+    short.run({}, () => {
+      busy(2);
+      order.push(`new${index}`);
+    });
+  }
+  await eventually(() => order.length === 7);
+  assert.ok(order.indexOf('old') <= 2, `the old owner waited for ${order.indexOf('old')} new ones: ${order.join(' ')}`);
+});

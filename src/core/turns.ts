@@ -3,8 +3,9 @@
 // as their sockets become readable. Without this, a request of 1000 observables whose answers
 // arrive together maps them in one stretch of hundreds of milliseconds: /healthz, and every small
 // request behind it, wait that long. With it, after each slice the event loop reads sockets and
-// serves whatever came in (a probe, a cached lookup) before the next slice, and each request's
-// answers wait behind at most one answer of every other request, not behind all of them.
+// serves whatever came in (a probe, a cached lookup) before the next slice. A request that has
+// had little of the slices' time goes first (FIRST_MS below); the others take turns, so that each
+// large request's answers wait behind at most one answer of every other one, not behind all.
 //
 // Nothing is dropped or reordered within one request; only when its answers are processed moves.
 // The answers waiting here are still counted by the upstream bytes gate (byte-gate.ts), so the
@@ -60,9 +61,24 @@ class Queue {
   }
 }
 
+/**
+ * An owner's tasks go before everyone else's until it has had this much of the slices' time: a
+ * small request (a cached lookup, a few observables) overtakes the large ones in flight and is
+ * done in one slice, instead of waiting a turn behind each of them at every step (the event loop
+ * runs a slice once per turn, and a loaded one turns every few tens of milliseconds). Beyond it,
+ * owners share the slices in turns. This is least-attained-service scheduling in two levels.
+ */
+const FIRST_MS = 5;
+/** After this many slices without a task of the owners past FIRST_MS, the next slice starts with one. */
+const MAX_SKIPPED_SLICES = 2;
+
 export class Turns {
-  // Owners in the order of their next turn: the one served goes to the back.
-  private readonly queues = new Map<object, Queue>();
+  // Owners in the order of their next turn: the one served goes to the back. New owners (less than
+  // FIRST_MS served) wait in `first`, the others in `rest`.
+  private readonly first = new Map<object, Queue>();
+  private readonly rest = new Map<object, Queue>();
+  private readonly served = new WeakMap<object, number>();
+  private skipped = 0;
   private scheduled = false;
   /** Slices run so far (for tests). */
   slices = 0;
@@ -78,6 +94,7 @@ export class Turns {
   constructor(
     private readonly sliceMs = SLICE_MS,
     private readonly inline = true,
+    private readonly firstMs = FIRST_MS,
   ) {}
 
   private withinInlineSlice(): boolean {
@@ -93,26 +110,29 @@ export class Turns {
   /** Tasks waiting for their turn. */
   get waiting(): number {
     let count = 0;
-    for (const queue of this.queues.values()) count += queue.size;
+    for (const queue of this.first.values()) count += queue.size;
+    for (const queue of this.rest.values()) count += queue.size;
     return count;
   }
 
   /**
-   * Runs `task` in a later slice, after one task of each other owner queued before it. With
-   * nothing waiting, and this stretch of the event loop still within a slice's time, it runs at
-   * once: a small request on a quiet relay pays nothing for the turns. A `heavy` task (one known
-   * to outlast a slice) never runs at once and has a slice to itself, so that two of them, or one
-   * and a slice of others, never hold the same stretch of the event loop.
+   * Runs `task` in a later slice, after one task of each other owner queued before it (owners that
+   * have had less than FIRST_MS go first). With nothing waiting, and this stretch of the event loop
+   * still within a slice's time, it runs at once: a small request on a quiet relay pays nothing
+   * for the turns. A `heavy` task (one known to outlast a slice) never runs at once and has a slice
+   * to itself, so that two of them, or one and a slice of others, never hold the same stretch of
+   * the event loop.
    */
   run(owner: object, task: () => void, heavy = false): void {
-    if (!heavy && this.inline && this.queues.size === 0 && !this.scheduled && this.withinInlineSlice()) {
+    if (!heavy && this.inline && this.first.size === 0 && this.rest.size === 0 && !this.scheduled && this.withinInlineSlice()) {
       runTask(task);
       return;
     }
-    let queue = this.queues.get(owner);
+    // An owner's tasks stay in one queue, in order.
+    let queue = this.first.get(owner) ?? this.rest.get(owner);
     if (queue === undefined) {
       queue = new Queue();
-      this.queues.set(owner, queue);
+      ((this.served.get(owner) ?? 0) < this.firstMs ? this.first : this.rest).set(owner, queue);
     }
     queue.push({ run: task, heavy });
     if (!this.scheduled) {
@@ -130,28 +150,48 @@ export class Turns {
     void this.runSlice();
   };
 
+  /** The owners to take the next task from: `rest` when it has been skipped too often. */
+  private nextLevel(): Map<object, Queue> | undefined {
+    if (this.rest.size > 0 && (this.first.size === 0 || this.skipped >= MAX_SKIPPED_SLICES)) return this.rest;
+    return this.first.size > 0 ? this.first : undefined;
+  }
+
   private async runSlice(): Promise<void> {
     this.slices += 1;
     const started = performance.now();
     let ran = 0;
+    let ranRest = false;
     for (;;) {
-      const next = this.queues.entries().next();
-      if (next.done === true) {
-        this.scheduled = false;
-        return;
-      }
-      const [owner, queue] = next.value;
+      const level = this.nextLevel();
+      if (level === undefined) break;
+      const [owner, queue] = level.entries().next().value as [object, Queue];
       // A heavy task waits for the next slice rather than join this one.
       if (ran > 0 && queue.peek()!.heavy) break;
       const task = queue.shift()!;
-      this.queues.delete(owner);
-      if (queue.size > 0) this.queues.set(owner, queue);
+      // To the back of its level, before the task runs: what it causes is queued behind it.
+      level.delete(owner);
+      if (queue.size > 0) level.set(owner, queue);
+      if (level === this.rest) {
+        ranRest = true;
+        this.skipped = 0;
+      }
+      const taskStarted = performance.now();
       runTask(task.run);
       ran += 1;
       for (let hop = 0; hop < HOPS; hop += 1) await undefined;
-      if (task.heavy || performance.now() - started >= this.sliceMs) break;
+      const now = performance.now();
+      const served = (this.served.get(owner) ?? 0) + (now - taskStarted);
+      this.served.set(owner, served);
+      // Past its first share, an owner's queue goes to the back of the others.
+      const waiting = this.first.get(owner);
+      if (served >= this.firstMs && waiting !== undefined) {
+        this.first.delete(owner);
+        this.rest.set(owner, waiting);
+      }
+      if (task.heavy || now - started >= this.sliceMs) break;
     }
-    if (this.queues.size > 0) setImmediate(this.slice);
+    if (!ranRest && this.rest.size > 0) this.skipped += 1;
+    if (this.first.size > 0 || this.rest.size > 0) setImmediate(this.slice);
     else this.scheduled = false;
   }
 }
