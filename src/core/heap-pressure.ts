@@ -9,10 +9,21 @@ import { getHeapStatistics } from 'node:v8';
 let fraction = 0;
 let timer: NodeJS.Timeout | undefined;
 let users = 0;
+let reserved = 0;
 
 function sample(): void {
   const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
-  fraction = used / limit;
+  fraction = used / Math.max(1, limit - reserved);
+}
+
+/**
+ * Heap limit this isolate leaves to another one of the same process: the relay's thread leaves
+ * the main thread's share (bridge/relay-thread.ts), so that its thresholds below keep the whole
+ * process, not only its own heap, within what HEAP_MB allows (every isolate gets HEAP_MB).
+ */
+export function reserveHeap(bytes: number): void {
+  reserved = bytes;
+  if (timer !== undefined) sample();
 }
 
 /** Starts sampling (once for all callers); the returned function stops it when the last caller stops. */
