@@ -133,16 +133,20 @@ test('a heavy task has a slice to itself and never runs at once', async () => {
   assert.equal(new Set(slicesOf).size, 3);
 });
 
+/** Queues a task of `owner` that takes 6 ms: more than a first share of 5 ms. */
+const outgrowingTask = (turns: Turns, owner: object, ran: string[], name: string): void =>
+  turns.run(owner, () => {
+    busy(6);
+    ran.push(name);
+  });
+
 test('a new owner goes before owners that have had their first share of the slices', async () => {
   // Slices of 1 s so that each slice here runs everything waiting; a first share of 5 ms.
   const turns = new Turns(1000, false, 5);
   const ran: string[] = [];
   const large = {};
   const small = {};
-  turns.run(large, () => {
-    busy(6);
-    ran.push('large1');
-  });
+  outgrowingTask(turns, large, ran, 'large1');
   await eventually(() => ran.length === 1);
   // `large` has had 6 ms: a small request queued after it still goes first.
   for (const name of ['large2', 'large3']) turns.run(large, () => ran.push(name));
@@ -158,10 +162,7 @@ test('an owner leaves the first level once it has had its share, and the others 
   const a = {};
   const b = {};
   // `a` outgrows its first share in its first task: its next one waits behind `b`'s.
-  turns.run(a, () => {
-    busy(6);
-    ran.push('a1');
-  });
+  outgrowingTask(turns, a, ran, 'a1');
   turns.run(a, () => ran.push('a2'));
   turns.run(b, () => ran.push('b1'));
   await eventually(() => ran.length === 3);

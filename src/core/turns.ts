@@ -90,7 +90,7 @@ export class Turns {
     this.inlineOpen = false;
   };
 
-  /** `inline: false` queues every task (tests of the queue itself). */
+  /** `inline: false` queues every task (tests of the queue itself); tests may set their own shares. */
   constructor(
     private readonly sliceMs = SLICE_MS,
     private readonly inline = true,
