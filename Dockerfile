@@ -39,4 +39,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
 # HEAP_MB is checked first like every other setting (a clear message, not node's flag error or a
 # V8 out-of-memory trace); then exec: node becomes PID 1 and receives SIGTERM itself; the relay
 # drains in-flight requests, then exits.
-CMD ["sh", "-c", "node dist/launch.js --check && exec node --max-old-space-size=${HEAP_MB:-256} --max-semi-space-size=8 dist/server.js"]
+CMD ["sh", "-c", "node dist/launch.js --check && exec node --max-old-space-size=${HEAP_MB:-256} --max-semi-space-size=4 dist/server.js"]

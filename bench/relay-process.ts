@@ -3,7 +3,7 @@
 // RSS is its own. Sampled every 50 ms from /proc (or ps) while it runs.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
-import { relayEnv } from '../src/launch.js';
+import { heapFlags, relayEnv } from '../src/launch.js';
 import { freePort } from '../test/helpers/ports.js';
 
 export interface RelayProcess {
@@ -40,8 +40,10 @@ export async function startRelayProcess(env: Record<string, string>, nodeArgs: r
   if (!existsSync('dist/server.js')) throw new Error('dist/server.js is missing: npm run build');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  // As `npm start` runs it: the heap capped at HEAP_MB (default 256), the young generation at 2 × 8 MiB, its environment (relayEnv).
-  const heap = [`--max-old-space-size=${env.HEAP_MB ?? process.env.HEAP_MB ?? 256}`, '--max-semi-space-size=8'];
+  // As `npm start` runs it: its heap flags (heapFlags) and its environment (relayEnv).
+  const launch = heapFlags({ HEAP_MB: env.HEAP_MB ?? process.env.HEAP_MB });
+  if ('problem' in launch) throw new Error(launch.problem);
+  const heap = launch.flags;
   const child = spawn(process.execPath, [...heap, ...nodeArgs, 'dist/server.js'], {
     env: relayEnv({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' }),
     // RELAY_LOG=file keeps the relay's log lines (LOG_LEVEL warn unless given) for a look afterwards.

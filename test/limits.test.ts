@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { z } from 'zod/v4';
 import { RelayError } from '../src/core/errors.js';
+import { heapFlags } from '../src/launch.js';
 import { defineProvider } from '../src/core/provider.js';
 import { cybercrimeTrackerScenario } from '../src/providers/cybercrime-tracker/test-support/scenario.js';
 import { startFakeUpstream, type FakeUpstream } from './helpers/fake-upstream.js';
@@ -213,7 +214,9 @@ test('the relay as `npm start` runs it survives a hostile OTX: it answers in the
   const heapMb = 256;
   // The default deadline: with it, main before the budgets crashed on this test (fetch failed: the process died).
   const deadlineMs = 14_000;
-  const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--max-semi-space-size=8', '--import', 'tsx', 'src/server.ts'], {
+  const launch = heapFlags({ HEAP_MB: String(heapMb) });
+  assert.ok('flags' in launch);
+  const child = spawn(process.execPath, [...launch.flags, '--import', 'tsx', 'src/server.ts'], {
     env: {
       ...process.env,
       PORT: String(port),

@@ -170,8 +170,8 @@ describe('HEAP_MB', () => {
       assert.ok('problem' in launch && /^Invalid settings:\n {2}HEAP_MB accepts a whole number from 128 to 65536 \(MiB of V8 heap; got /.test(launch.problem), value);
     }
     assert.equal(loadSettings({}, PROVIDERS).HEAP_MB, 256);
-    assert.deepEqual(heapFlags({}), { flags: ['--max-old-space-size=256', '--max-semi-space-size=8'] });
-    assert.deepEqual(heapFlags({ HEAP_MB: '512' }), { flags: ['--max-old-space-size=512', '--max-semi-space-size=8'] });
+    assert.deepEqual(heapFlags({}), { flags: ['--max-old-space-size=256', '--max-semi-space-size=4'] });
+    assert.deepEqual(heapFlags({ HEAP_MB: '512' }), { flags: ['--max-old-space-size=512', '--max-semi-space-size=4'] });
   });
 
   test("the relay's process maps large blocks (glibc), unless the operator says otherwise", () => {
