@@ -50,6 +50,11 @@ export async function startRelayProcess(env: Record<string, string>, nodeArgs: r
     stdio: ['ignore', process.env.RELAY_LOG === undefined ? 'ignore' : openSync(process.env.RELAY_LOG, 'w'), 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  // A benchmark that throws must not leave its relay running: it would share the cores with the
+  // next benchmark and skew its figures.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
   let peak = 0;
   const sampler = setInterval(() => {
     if (child.pid !== undefined) peak = Math.max(peak, processRss(child.pid) ?? 0);
