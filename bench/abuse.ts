@@ -4,7 +4,8 @@
 // thread. For every scenario: whether the relay survived, its peak RSS, the answers' sizes and
 // errors, upstream calls per request, /healthz latency (probed every 10 ms from another thread)
 // and the throughput of normal requests (1-observable X-Force observes, sent from a thread of
-// their own) while it ran, against their throughput alone just before it. Figures are printed, not asserted. Flags:
+// their own) while it ran, against their throughput alone just before it. Figures are printed,
+// not asserted. Flags:
 //   --latency N   fake provider latency in ms (default 100)
 //   --seconds N   length of the normal-load runs (default 5)
 //   --only NAME   run the scenarios whose name contains NAME

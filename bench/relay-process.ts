@@ -43,8 +43,7 @@ export async function startRelayProcess(env: Record<string, string>, nodeArgs: r
   // As `npm start` runs it: its heap flags (heapFlags) and its environment (relayEnv).
   const launch = heapFlags({ HEAP_MB: env.HEAP_MB ?? process.env.HEAP_MB });
   if ('problem' in launch) throw new Error(launch.problem);
-  const heap = launch.flags;
-  const child = spawn(process.execPath, [...heap, ...nodeArgs, 'dist/server.js'], {
+  const child = spawn(process.execPath, [...launch.flags, ...nodeArgs, 'dist/server.js'], {
     env: relayEnv({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' }),
     // RELAY_LOG=file keeps the relay's log lines (LOG_LEVEL warn unless given) for a look afterwards.
     stdio: ['ignore', process.env.RELAY_LOG === undefined ? 'ignore' : openSync(process.env.RELAY_LOG, 'w'), 'inherit'],

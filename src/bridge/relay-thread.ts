@@ -17,7 +17,7 @@ const post = (message: ToFront, transfer?: ArrayBuffer[]): void => port.postMess
  * used under the abuse benchmark) and the bytes it passes on. The relay's heap thresholds count
  * against the heap limit less this (heap-pressure.ts).
  */
-export const FRONT_HEAP_RESERVE_BYTES = 24 * 1024 ** 2;
+const FRONT_HEAP_RESERVE_BYTES = 24 * 1024 ** 2;
 reserveHeap(FRONT_HEAP_RESERVE_BYTES);
 
 async function start(): Promise<RelayApp | undefined> {
