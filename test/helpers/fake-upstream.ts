@@ -15,7 +15,7 @@ export interface RecordedRequest {
 export interface FakeReply {
   status?: number;
   headers?: Record<string, string>;
-  /** An object is sent as JSON; a string as is. */
+  /** An object is sent as JSON; a string or a Buffer as is. */
   body?: unknown;
   /** Milliseconds to wait before answering. */
   delayMs?: number;
@@ -42,6 +42,7 @@ const serialisedBodies = new WeakMap<object, Buffer>();
 
 function serialised(body: unknown): Buffer {
   if (typeof body === 'string') return Buffer.from(body);
+  if (Buffer.isBuffer(body)) return body;
   if (body === null || typeof body !== 'object') return Buffer.from(JSON.stringify(body ?? {}));
   let bytes = serialisedBodies.get(body);
   if (bytes === undefined) {
