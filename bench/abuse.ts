@@ -4,12 +4,15 @@
 // thread. For every scenario: whether the relay survived, its peak RSS, the answers' sizes and
 // errors, upstream calls per request, /healthz latency (probed every 10 ms from another thread)
 // and the throughput of normal requests (1-observable X-Force observes, sent from a thread of
-// their own) while it ran, against their throughput alone just before it. Figures are printed,
-// not asserted. Flags:
+// their own) while it ran, against their throughput alone just before it. Then, as a control, the
+// scenario runs again with the normal requests sent to a second relay process that takes no part
+// in it: what they lose there is what sharing the machine (its cores, with the fakes and the load
+// generator) costs, not how the relay shares its own work. Figures are printed, not asserted. Flags:
 //   --latency N   fake provider latency in ms (default 100)
 //   --seconds N   length of the normal-load runs (default 5)
 //   --only NAME   run the scenarios whose name contains NAME
 //   --cpu-prof DIR  write a CPU profile of the relay process into DIR (node's --cpu-prof)
+//   --no-control  skip the control runs (half the time)
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
@@ -25,6 +28,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '5' },
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'no-control': { type: 'boolean', default: false },
   },
 });
 const latencyMs = Math.min(10_000, Math.max(0, Number(flags.latency) || 0));
@@ -182,6 +186,8 @@ console.log('targets: no crash; /healthz p99 < 50 ms; peak RSS < HEAP_MB + 64 Mi
 
 const nodeArgs = flags['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`];
 let relay = await startRelayProcess(env, nodeArgs);
+// The control: a second relay, as the first, that only ever serves normal requests.
+const control = flags['no-control'] ? undefined : await startRelayProcess(env, nodeArgs);
 // /healthz on an idle relay, then under the normal requests alone: what the scenarios add to.
 const baselineProbe = startProbe(relay.url);
 await sleep(200);
@@ -194,13 +200,15 @@ await baselineProbe.stop();
 console.log(`idle relay: /healthz p99 ${idleHealth.p99.toFixed(1)} ms (max ${idleHealth.max.toFixed(1)})`);
 console.log(`normal requests alone: ${baseline.rps.toFixed(0)} req/s (1-observable X-Force observe, 10 connections), /healthz p99 ${baselineHealth.p99.toFixed(1)} ms (max ${baselineHealth.max.toFixed(1)})\n`);
 
-const rows: string[][] = [];
-for (const scenario of SCENARIOS) {
-  if (flags.only !== undefined && !scenario.name.includes(flags.only)) continue;
-  if (scenario.otx !== undefined) await fakes.setOtx(scenario.otx);
-  // The machine's speed drifts over minutes (a shared VM): each scenario is compared with the
-  // normal requests alone just before it.
-  const alone = await normalLoad(relay, xforceHeaders, normalSeconds);
+/** A scenario's figures with the normal requests sent to `served` (the relay under test, or the control). */
+async function runScenario(scenario: Scenario, served: RelayProcess | undefined) {
+  // Each run starts from a relay of its own: no cache or estimate from the run before.
+  await relay.close();
+  relay = await startRelayProcess(env, nodeArgs);
+  const normalTarget = served ?? relay;
+  // The machine's speed drifts over minutes (a shared VM): each run is compared with the normal
+  // requests alone just before it.
+  const alone = await normalLoad(normalTarget, xforceHeaders, normalSeconds);
   await sleep(500);
   const probe = startProbe(relay.url);
   await sleep(200);
@@ -210,7 +218,7 @@ for (const scenario of SCENARIOS) {
   const sampler = setInterval(() => (peak = Math.max(peak, relay.rss())), 50);
   const before = [fakes.calls(0), fakes.calls(2)];
   const started = performance.now();
-  const normal = normalLoad(relay, xforceHeaders, normalSeconds);
+  const normal = normalLoad(normalTarget, xforceHeaders, normalSeconds);
   const answers = await Promise.all(scenario.requests.map((request) => send(relay, request.path, request.body, tokens[request.token])));
   const load = await normal;
   const elapsed = performance.now() - started;
@@ -224,33 +232,42 @@ for (const scenario of SCENARIOS) {
     () => false,
   );
   const calls = fakes.calls(0) - before[0]! + (fakes.calls(2) - before[1]!);
+  const kept = `${load.rps.toFixed(0)} of ${alone.rps.toFixed(0)} (${((100 * load.rps) / Math.max(1, alone.rps)).toFixed(0)}%)${load.errors > 0 ? `, ${load.errors} failed` : ''}`;
+  return { alive, peak, answers, calls, health, loopP99, kept, elapsed };
+}
+
+const rows: string[][] = [];
+for (const scenario of SCENARIOS) {
+  if (flags.only !== undefined && !scenario.name.includes(flags.only)) continue;
+  if (scenario.otx !== undefined) await fakes.setOtx(scenario.otx);
+  const run = await runScenario(scenario, undefined);
+  const { answers, health } = run;
   const refused = answers.filter((answer) => answer.errors.some((error) => error.message.startsWith('Too many requests of this client') || error.message.startsWith('The relay is busy'))).length;
   const codes = [...new Set(answers.flatMap((answer) => answer.errors.map((error) => error.code)))];
   const biggest = Math.max(...answers.map((answer) => answer.bytes));
   const slowest = Math.max(...answers.map((answer) => answer.ms));
+  for (const message of new Set(answers.flatMap((answer) => answer.errors.map((error) => error.message)))) console.log(`  ${scenario.name}: ${message}`);
+  console.log(`  (${Math.round(run.elapsed)} ms, ${health.count} probes, ${health.failures} failed)`);
+  await sleep(1000);
+  const controlled = control === undefined ? undefined : await runScenario(scenario, control);
   rows.push([
     scenario.name,
-    alive ? 'yes' : 'NO (crashed)',
-    mib(peak),
+    run.alive ? 'yes' : 'NO (crashed)',
+    mib(run.peak),
     `${mib(biggest)} MiB`,
     `${Math.round(slowest)} ms`,
-    String(Math.round(calls / Math.max(1, scenario.requests.length - refused))),
+    String(Math.round(run.calls / Math.max(1, scenario.requests.length - refused))),
     `${health.p99.toFixed(1)} / ${health.max.toFixed(1)} ms`,
-    `${loopP99.toFixed(1)} ms`,
-    `${load.rps.toFixed(0)} of ${alone.rps.toFixed(0)} (${((100 * load.rps) / Math.max(1, alone.rps)).toFixed(0)}%)${load.errors > 0 ? `, ${load.errors} failed` : ''}`,
+    `${run.loopP99.toFixed(1)} ms`,
+    run.kept,
+    controlled === undefined ? '-' : controlled.kept,
     `${refused}/${scenario.requests.length}`,
     codes.join(', ') || '-',
   ]);
-  for (const message of new Set(answers.flatMap((answer) => answer.errors.map((error) => error.message)))) console.log(`  ${scenario.name}: ${message}`);
-  console.log(`  (${Math.round(elapsed)} ms, ${health.count} probes, ${health.failures} failed)`);
-  if (!alive) {
-    await relay.close();
-    relay = await startRelayProcess(env, nodeArgs);
-  }
   await sleep(1000);
 }
 
-const headers = ['scenario', 'alive', 'peak RSS MiB', 'largest answer', 'slowest answer', 'calls/request', '/healthz p99 / max', 'relay loop delay p99', 'normal req/s (of alone just before)', 'refused', 'error codes'];
+const headers = ['scenario', 'alive', 'peak RSS MiB', 'largest answer', 'slowest answer', 'calls/request', '/healthz p99 / max', 'relay loop delay p99', 'normal req/s (of alone just before)', 'control: on a relay not in the scenario', 'refused', 'error codes'];
 const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column]!.length)));
 const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
 console.log('');
@@ -260,4 +277,5 @@ for (const row of rows) console.log(line(row));
 console.log(`\nRSS target: < ${HEAP_MB + 64} MiB`);
 
 await relay.close();
+await control?.close();
 await fakes.close();
