@@ -53,7 +53,6 @@ export function hostileOtxHandler(options: HostileOtxOptions = {}): FakeHandler 
   const [before = '', middle = '', after = ''] = JSON.stringify({ ...template, id: '\u0000', name: '\u0001' }).split(/\\u000[01]/);
   const { pulse_info: pulseInfo, ...rest } = general;
   const [infoBefore = '', infoAfter = ''] = JSON.stringify({ ...pulseInfo, count: pulseCount, pulses: [] }).split('"pulses":[]');
-  const bytes = (text: string): Buffer => Buffer.from(text);
   const [opening, beforeId, beforeName, afterName, comma, closing] = [
     `${JSON.stringify(rest).slice(0, -1)},"pulse_info":${infoBefore}"pulses":[`,
     before,
@@ -61,14 +60,14 @@ export function hostileOtxHandler(options: HostileOtxOptions = {}): FakeHandler 
     after,
     ',',
     `]${infoAfter}}`,
-  ].map(bytes) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+  ].map((text) => Buffer.from(text)) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
   const generalBody = (value: string): Buffer => {
     // The value's part of every pulse id, hashed once per answer.
     const valueHash = createHash('sha1').update(value).digest('hex').slice(0, 16);
     const pieces: Buffer[] = [opening];
     for (let index = 0; index < pulseCount; index += 1) {
       if (index > 0) pieces.push(comma);
-      pieces.push(beforeId, bytes(`${(index + 1).toString(16).padStart(8, '0')}${valueHash}`), beforeName, bytes(`Hostile pulse ${index} for ${value}`), afterName);
+      pieces.push(beforeId, Buffer.from(`${(index + 1).toString(16).padStart(8, '0')}${valueHash}`), beforeName, Buffer.from(`Hostile pulse ${index} for ${value}`), afterName);
     }
     pieces.push(closing);
     return Buffer.concat(pieces);
