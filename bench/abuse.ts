@@ -252,7 +252,8 @@ for (const scenario of SCENARIOS) {
   const controlled = control === undefined ? undefined : await runScenario(scenario, control);
   rows.push([
     scenario.name,
-    run.alive ? 'yes' : 'NO (crashed)',
+    // The control run is the scenario again on a relay of its own: a crash there counts too.
+    run.alive && controlled?.alive !== false ? 'yes' : 'NO (crashed)',
     mib(run.peak),
     `${mib(biggest)} MiB`,
     `${Math.round(slowest)} ms`,
